@@ -1,0 +1,26 @@
+"""Application assembly: settings → runtime → Flask app with blueprints and error handlers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from rdap.runtime import Runtime
+from rdap.settings import Settings
+
+
+def build_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("rdap", instance_path=str(settings.instance_path.resolve()))
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    runtime = Runtime.build(settings)
+    app.extensions["rdapd"] = runtime
+
+    from rdap.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def runtime_of(app: Flask) -> Runtime:
+    runtime: Runtime = app.extensions["rdapd"]
+    return runtime

@@ -1,0 +1,36 @@
+"""The registry schema: every model is imported here so metadata (and Alembic) sees all tables."""
+
+from rdap.db import Base
+from rdap.models.contact import LEGAL, NATURAL, Contact, PostalInfo
+from rdap.models.domain import (
+    Domain,
+    DomainContact,
+    DomainNameserver,
+    DnsKey,
+    DsRecord,
+    IdnTable,
+    NonDelegatedName,
+)
+from rdap.models.nameserver import Host, HostAddress
+from rdap.models.registrar import Registrar
+from rdap.models.registry import Deposit, Tld
+
+__all__ = [
+    "LEGAL",
+    "NATURAL",
+    "Base",
+    "Contact",
+    "Deposit",
+    "DnsKey",
+    "Domain",
+    "DomainContact",
+    "DomainNameserver",
+    "DsRecord",
+    "Host",
+    "HostAddress",
+    "IdnTable",
+    "NonDelegatedName",
+    "PostalInfo",
+    "Registrar",
+    "Tld",
+]

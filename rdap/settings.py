@@ -1,0 +1,110 @@
+"""Settings: one frozen dataclass built from RDAP_* environment variables; every default runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PREFIX = "RDAP_"
+
+
+class SettingsError(ValueError):
+    """An RDAP_* variable is unknown or has a value of the wrong form."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean, got {raw!r}")
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every configurable value of the service. Build it with `Settings.from_env()`."""
+
+    # Where instance data (the embedded SQLite database, generated keys) lives.
+    instance_path: Path = PROJECT_ROOT / "instance"
+    # SQLAlchemy URL; empty means SQLite under instance_path.
+    database_url: str = ""
+    # Optional read-replica URL for lookups; empty means use database_url.
+    database_read_url: str = ""
+    # Public base URL of this service (for links); empty means derive from each request.
+    base_url: str = ""
+    # flask-limiter storage: memory:// or redis://host:port/db.
+    ratelimit_storage_uri: str = "memory://"
+    # Rate limits off entirely (tests of other concerns, benchmarks of the bare pipeline).
+    ratelimit_enabled: bool = True
+    # Directory of redaction policy files.
+    policies_path: Path = PROJECT_ROOT / "policies"
+    # Service profile: operator, notices, contact-form URL (TOML).
+    service_file: Path = PACKAGE_ROOT / "service.toml"
+    # Maximum results in one search page.
+    search_page_size: int = 50
+    # Secret for signing cursors and similar server-side tokens; empty means generate once
+    # into instance_path.
+    secret_key: str = ""
+    # Bearer tokens accepted only over TLS unless the peer is loopback.
+    require_tls: bool = True
+    # Trust X-Forwarded-* headers from this many proxies (0 = none).
+    proxy_count: int = 0
+    # Gunicorn workers for `rdapd serve`; 0 = derived from CPU count.
+    workers: int = 0
+    # Log level for the service.
+    log_level: str = "INFO"
+    # Comma-separated list; TLDs served even before any deposit names them.
+    tlds: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read RDAP_* variables; unknown RDAP_* names and malformed values are errors."""
+        env = os.environ if environ is None else environ
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in env.items():
+            if not key.startswith(PREFIX):
+                continue
+            name = key[len(PREFIX) :].lower()
+            if name not in fields:
+                known = ", ".join(PREFIX + n.upper() for n in sorted(fields))
+                raise SettingsError(f"unknown setting {key}; known settings: {known}")
+            values[name] = _convert(key, fields[name], raw)
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_path / 'rdapd.sqlite3'}"
+
+    @property
+    def effective_read_url(self) -> str:
+        return self.database_read_url or self.effective_database_url
+
+
+def _convert(key: str, field: dataclasses.Field[Any], raw: str) -> Any:
+    kind = field.type
+    try:
+        if kind in ("bool", bool):
+            return _bool(raw)
+        if kind in ("int", int):
+            return int(raw)
+        if kind in ("Path", Path):
+            return Path(raw)
+        if kind in ("tuple[str, ...]",):
+            return _csv(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{key}: {exc}") from None
+    return raw

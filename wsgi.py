@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn (`wsgi:app`)."""
+
+from rdap import create_app
+
+app = create_app()
