@@ -1,0 +1,393 @@
+"""Redaction engine: decide each element from the role's plan, apply it, declare it (RFC 9537)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from rdap import principal as roles
+from rdap.document import FullDocument, Subject
+from rdap.principal import Principal
+from rdap.redaction import jsonpath
+from rdap.redaction.policy import FAIL_CLOSED, NOT_PERSONAL, Element, ElementPlan, Policy, RolePlan
+
+_KEY = object()  # only this module can build a RedactedDocument
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """Whether one element is shown to this caller, and the rule that decided it."""
+
+    shown: bool
+    rule: str  # a rule id from the role file, or "fail-closed" / "not-personal"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RedactedDocument:
+    """A document fit to render: the only type renderers accept. Built only by `redact()`."""
+
+    body: dict[str, Any]
+    redacted: tuple[dict[str, Any], ...]  # RFC 9537 redacted objects
+    decisions: Mapping[str, Decision]  # element id → decision
+    disclosed: frozenset[str]  # element ids shown only because of a grant (audit these)
+    policy_revision: str
+    subject: Subject
+    _key: object = dataclasses.field(default=None, repr=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self._key is not _KEY:
+            raise TypeError("RedactedDocument is created only by rdap.redaction.redact()")
+
+
+_EMPTY, _REMOVE, _STRIP, _DECLARE = "emptyValue", "removal", "partialValue", "declare"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Op:
+    """One hidden element and how to hide it in this outcome."""
+
+    element: Element
+    action: str  # _EMPTY, _REMOVE, _STRIP (drop ;ext= from the URI), _DECLARE (already gone)
+    path: jsonpath.JsonPath  # relative to the entity; for _STRIP it ends at the URI
+
+
+@dataclasses.dataclass(frozen=True)
+class _Node:
+    """A trie of the ops' paths: shared prefixes (`.vcardArray[1]`, the adr filter) are walked
+    once per entity instead of once per element."""
+
+    step: jsonpath.Step
+    children: tuple[_Node | _Group, ...]
+    targets: tuple[int, ...]  # indices of the ops whose path ends at this step
+
+
+@dataclasses.dataclass(frozen=True)
+class _Group:
+    """Sibling filters testing the same `@<rel>`: one pass over the children serves them all
+    (`[?(@[0]=='fn')]`, `[?(@[0]=='email')]`, ... each cost a full scan of the jCard)."""
+
+    extract: Any  # Callable[[Any], Any], jsonpath.Filter.extract
+    table: Mapping[str, _Node]  # filter value → its node
+
+
+@dataclasses.dataclass(frozen=True)
+class _EntityOutcome:
+    """The decisions for one contact entity: the same for every request with the same facts."""
+
+    decisions: tuple[tuple[str, Decision], ...]
+    disclosed: tuple[str, ...]
+    ops: tuple[_Op, ...]
+    trie: tuple[_Node | _Group, ...]
+    contact_uri: bool  # an element that asks for a contact-uri is hidden
+
+
+def redact(
+    document: FullDocument,
+    principal: Principal,
+    policy: Policy,
+    *,
+    now: dt.datetime,
+    contact_uri: str | None = None,
+) -> RedactedDocument:
+    """Apply `policy` for `principal` to `document`; the input is never modified."""
+    plan = policy.plan(principal.role)
+    subject = document.subject
+    sponsor = (
+        principal.role == roles.REGISTRAR
+        and principal.registrar_id is not None
+        and principal.registrar_id == subject.registrar_id
+    )
+    granted = _granted(principal, subject, now)
+    # Copy-on-write: containers are copied only on the way to what changes.
+    body = document.body.copy()
+    copied = {id(body)}
+    redacted: list[dict[str, Any]] = []
+    decisions: dict[str, Decision] = {}
+    disclosed: list[str] = []
+    outcomes = [
+        _outcome(plan, f.role, f.person_kind, f.publish_consent, sponsor=sponsor, granted=granted)
+        for f in document.entities
+    ]
+    for outcome in outcomes:
+        decisions.update(outcome.decisions)
+        disclosed.extend(outcome.disclosed)
+    if any(outcome.ops for outcome in outcomes):
+        located = _locate_entities(tuple(f.path for f in document.entities), body, copied)
+        for facts, outcome, (entity, prefix) in zip(
+            document.entities, outcomes, located, strict=True
+        ):
+            if outcome.ops:
+                _apply(
+                    entity,
+                    prefix=prefix,
+                    contact_role=facts.role,
+                    outcome=outcome,
+                    redacted=redacted,
+                    contact_uri=contact_uri,
+                    copied=copied,
+                )
+    return RedactedDocument(
+        body=body,
+        redacted=tuple(redacted),
+        decisions=MappingProxyType(decisions),
+        disclosed=frozenset(disclosed),
+        policy_revision=plan.revision,
+        subject=subject,
+        _key=_KEY,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _entity_trie(paths: tuple[str, ...]) -> tuple[tuple[_Node | _Group, ...], tuple[str, ...]]:
+    """The entity paths of a document shape as one trie, and their canonical texts."""
+    parsed = [jsonpath.parse(text) for text in paths]
+    steps = [(i, path.steps) for i, path in enumerate(parsed) if path.steps]
+    return _trie(steps), tuple(str(path) for path in parsed)
+
+
+def _locate_entities(
+    paths: tuple[str, ...], body: dict[str, Any], copied: set[int]
+) -> list[tuple[dict[str, Any], str]]:
+    """Each contact entity (made writable) with its canonical path, in one walk of the body."""
+    trie, texts = _entity_trie(paths)
+    found: list[list[jsonpath.Location]] = [[] for _ in paths]
+    _walk(body, trie, found, copied)
+    located: list[tuple[dict[str, Any], str]] = []
+    for text, locations in zip(texts, found, strict=True):
+        if text == "$":
+            entity: Any = body
+        elif len(locations) == 1:
+            entity = jsonpath.writable(*locations[0], copied)
+        else:
+            raise ValueError(f"entity path {text} selects {len(locations)} objects, not one")
+        if not isinstance(entity, dict):
+            raise ValueError(f"entity path {text} does not select an object")
+        located.append((entity, text))
+    return located
+
+
+def _granted(principal: Principal, subject: Subject, now: dt.datetime) -> frozenset[str]:
+    """Element ids covered by an active grant for this object's domains and stated purpose."""
+    covered: set[str] = set()
+    for grant in principal.grants:
+        if grant.domain not in subject.domains or not grant.active(now):
+            continue
+        if principal.purpose is not None and grant.purpose != principal.purpose:
+            continue
+        covered.update(grant.elements)
+    return frozenset(covered)
+
+
+@functools.lru_cache(maxsize=4096)
+def _outcome(
+    plan: RolePlan,
+    contact_role: str,
+    person_kind: str,
+    consent: frozenset[str],
+    *,
+    sponsor: bool,
+    granted: frozenset[str],
+) -> _EntityOutcome:
+    """Decide every element of one contact role; cached, as few fact combinations recur."""
+    element_plans = plan.by_contact_role.get(contact_role)
+    if element_plans is None:
+        raise ValueError(f"contact role {contact_role!r} is not in the element catalogue")
+    decisions: list[tuple[str, Decision]] = []
+    disclosed: list[str] = []
+    for element_plan in element_plans:
+        decision, by_grant = _decide(element_plan, person_kind, consent, sponsor, granted)
+        decisions.append((element_plan.element.id, decision))
+        if by_grant:
+            disclosed.append(element_plan.element.id)
+    shown = {element_id for element_id, d in decisions if d.shown}
+    ops: list[_Op] = []
+    for element_plan in element_plans:
+        element = element_plan.element
+        if element.id in shown:
+            continue
+        if element.part is None:
+            ops.append(_Op(element, element.method, element.path))
+        elif element.within in shown:  # "tel-ext" inside a visible number: strip it
+            ops.append(_Op(element, _STRIP, element.path.join(_PROPERTY_VALUE)))
+        else:  # removed together with the number that contains it
+            ops.append(_Op(element, _DECLARE, element.path))
+    return _EntityOutcome(
+        decisions=tuple(decisions),
+        disclosed=tuple(disclosed),
+        ops=tuple(ops),
+        trie=_trie([(i, op.path.steps) for i, op in enumerate(ops) if op.action != _DECLARE]),
+        contact_uri=any(op.element.contact_uri for op in ops),
+    )
+
+
+def _trie(paths: list[tuple[int, tuple[jsonpath.Step, ...]]]) -> tuple[_Node | _Group, ...]:
+    firsts: dict[jsonpath.Step, list[tuple[int, tuple[jsonpath.Step, ...]]]] = {}
+    for index, steps in paths:
+        firsts.setdefault(steps[0], []).append((index, steps[1:]))
+    trie: list[_Node | _Group] = []
+    groups: dict[tuple[jsonpath.Member | jsonpath.Index, ...], _Group] = {}
+    for step, group in firsts.items():
+        node = _Node(
+            step=step,
+            children=_trie([(i, rest) for i, rest in group if rest]),
+            targets=tuple(i for i, rest in group if not rest),
+        )
+        if isinstance(step, jsonpath.Filter):
+            if step.rel not in groups:
+                groups[step.rel] = _Group(step.extract, {})
+                trie.append(groups[step.rel])
+            groups[step.rel].table[step.value] = node  # type: ignore[index]
+        else:
+            trie.append(node)
+    return tuple(trie)
+
+
+def _decide(
+    plan: ElementPlan,
+    person_kind: str,
+    consent: frozenset[str],
+    sponsor: bool,
+    granted: frozenset[str],
+) -> tuple[Decision, bool]:
+    """The first rule whose conditions all hold shows the element; else fail closed."""
+    element = plan.element
+    for rule in plan.rules:
+        if rule.person is not None and rule.person != person_kind:
+            continue
+        if rule.consent and (element.consent is None or element.consent not in consent):
+            continue
+        if rule.sponsor and not sponsor:
+            continue
+        if rule.grant and element.id not in granted:
+            continue
+        return Decision(shown=True, rule=rule.id), rule.grant
+    if element.personal:
+        return Decision(shown=False, rule=FAIL_CLOSED), False
+    return Decision(shown=True, rule=NOT_PERSONAL), False
+
+
+_PROPERTY_VALUE = jsonpath.parse("$[3]")  # the value of a jCard property
+
+
+def _walk(
+    container: Any,
+    nodes: tuple[_Node | _Group, ...],
+    found: list[list[jsonpath.Location]],
+    copied: set[int],
+) -> None:
+    """Collect, per op, the locations its path selects; copy containers on the way down."""
+    for node in nodes:
+        if type(node) is _Group:
+            extract, table = node.extract, node.table
+            if type(container) is list:
+                items: Any = enumerate(container)
+            elif type(container) is dict:
+                items = container.items()
+            else:
+                continue
+            hits = [
+                (key, table[v])
+                for key, child in items
+                if type(v := extract(child)) is str and v in table
+            ]
+            for key, hit in hits:
+                _visit(container, key, hit, found, copied)
+        else:
+            for key, _ in node.step.select(container):  # type: ignore[union-attr]
+                _visit(container, key, node, found, copied)  # type: ignore[arg-type]
+
+
+def _visit(
+    container: Any,
+    key: jsonpath.Key,
+    node: _Node,
+    found: list[list[jsonpath.Location]],
+    copied: set[int],
+) -> None:
+    for target in node.targets:
+        found[target].append((container, key))
+    if node.children:
+        _walk(jsonpath.writable(container, key, copied), node.children, found, copied)
+
+
+def _apply(
+    entity: dict[str, Any],
+    *,
+    prefix: str,
+    contact_role: str,
+    outcome: _EntityOutcome,
+    redacted: list[dict[str, Any]],
+    contact_uri: str | None,
+    copied: set[int],
+) -> None:
+    """Hide each element in `entity` (a copy) and append its declaration to `redacted`.
+
+    All locations are found before anything changes; removals run last, from the highest
+    index down, so no location moves under another.
+    """
+    found: list[list[jsonpath.Location]] = [[] for _ in outcome.ops]
+    _walk(entity, outcome.trie, found, copied)
+    removals: dict[int, tuple[Any, set[jsonpath.Key]]] = {}
+    for op, locations in zip(outcome.ops, found, strict=True):
+        element = op.element
+        path = prefix + element.suffix
+        if op.action == _EMPTY:
+            if not locations:
+                continue  # nothing to empty; an emptyValue postPath must resolve
+            for parent, key in locations:
+                parent[key] = ""
+            member = "postPath"
+        elif op.action == _STRIP:
+            if not _strip_ext(locations):
+                continue  # the visible number has no extension: nothing is hidden
+            path += "[3]"
+            member = "postPath"
+        else:  # _REMOVE, or _DECLARE: gone with the element that contains it
+            for parent, key in locations:
+                removals.setdefault(id(parent), (parent, set()))[1].add(key)
+            member = "prePath"
+        redacted.append(
+            {
+                "name": {"type" if element.registered else "description": element.name},
+                member: path,
+                "pathLang": "jsonpath",
+                "method": _REMOVE if op.action == _DECLARE else op.action,
+                "reason": {"description": element.reason},
+            }
+        )
+    for parent, keys in removals.values():
+        for key in sorted(keys, reverse=True):
+            del parent[key]
+    if entity.get("remarks") == []:  # RFC 9083: omit an empty remarks array
+        del entity["remarks"]
+    if outcome.contact_uri and contact_uri:
+        _add_contact_uri(entity, contact_uri.replace("{role}", contact_role), copied)
+
+
+def _strip_ext(locations: list[jsonpath.Location]) -> bool:
+    """Drop the ;ext= parameter from each selected tel URI; True if any had one."""
+    stripped = False
+    for parent, key in locations:
+        uri = parent[key]
+        if isinstance(uri, str):
+            params = uri.split(";")
+            kept = [p for p in params[1:] if not p.lower().startswith("ext=")]
+            if len(kept) < len(params) - 1:
+                parent[key] = ";".join([params[0], *kept])
+                stripped = True
+    return stripped
+
+
+_PROPERTIES = jsonpath.parse("$.vcardArray[1]")
+
+
+def _add_contact_uri(entity: dict[str, Any], uri: str, copied: set[int]) -> None:
+    """RFC 8605 §2.1: a URI (web form or mailto: relay) through which to reach the contact."""
+    for parent, key in _PROPERTIES.locate(entity, copied):
+        properties = jsonpath.writable(parent, key, copied)
+        if isinstance(properties, list):
+            properties.append(["contact-uri", {}, "uri", uri])
