@@ -40,8 +40,8 @@ def contact(role: str, n: int, *, org: bool = True, ext: bool = True) -> dict[st
             ["", "", [f"Street{n}a {role}", f"Street{n}b {role}"], f"City{n}{role}", "BE",
              f"30{n}0", ""],
         ],
-        ["tel", {"type": "voice"}, "uri", f"tel:+41.3112345{n}{';ext=4' + str(n) if ext else ''}"],
-        ["tel", {"type": "fax"}, "uri", f"tel:+41.3176543{n};ext=9{n}"],
+        ["tel", {"type": "voice"}, "uri", f"tel:+41.3112345{n}{f';ext=8{n}8{n}' if ext else ''}"],
+        ["tel", {"type": "fax"}, "uri", f"tel:+41.3176543{n};ext=9{n}9{n}"],
         ["email", {}, "text", f"person{n}@{role}.example"],
     ]
     return {

@@ -1,0 +1,116 @@
+"""Runs every case in policies/cases/: (principal, registration facts) → shown / redacted ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rdap.principal import Grant, Principal
+from rdap.redaction import load_policy, redact
+from rdap.settings import PROJECT_ROOT
+from tests.redaction import sample
+
+POLICIES = PROJECT_ROOT / "policies"
+CASE_KEYS = {"id", "note", "principal", "person", "consent", "lookup", "shown", "redacted"}
+PRINCIPAL_KEYS = {"role", "registrar", "purpose", "grants"}
+GRANT_KEYS = {"elements", "domain", "purpose", "expired"}
+DEFAULT_PURPOSE = {"law-enforcement": "criminal-investigation"}
+
+
+def _cases() -> list[Any]:
+    params = []
+    for path in sorted((POLICIES / "cases").glob("*.toml")):
+        for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]:
+            params.append(pytest.param(case, id=f"{path.stem}:{case['id']}"))
+    return params
+
+
+CASES = _cases()
+
+
+@pytest.fixture(scope="module")
+def policy():  # type: ignore[no-untyped-def]
+    return load_policy(POLICIES)
+
+
+def _principal(spec: dict[str, Any]) -> Principal:
+    assert set(spec) <= PRINCIPAL_KEYS, f"unknown principal keys {set(spec) - PRINCIPAL_KEYS}"
+    role = spec["role"]
+    registrar_id = {"own": sample.SPONSOR_ID, "other": sample.OTHER_REGISTRAR_ID, None: None}[
+        spec.get("registrar")
+    ]
+    grants = []
+    for n, grant in enumerate(spec.get("grants", [])):
+        assert set(grant) <= GRANT_KEYS, f"unknown grant keys {set(grant) - GRANT_KEYS}"
+        delta = dt.timedelta(days=-1 if grant.get("expired") else 30)
+        grants.append(
+            Grant(
+                grant_id=f"G{n}",
+                domain="other.post" if grant.get("domain") == "other" else sample.DOMAIN,
+                elements=frozenset(grant["elements"]),
+                purpose=grant.get("purpose", DEFAULT_PURPOSE.get(role, "cybersecurity")),
+                expires_at=sample.NOW + delta,
+            )
+        )
+    return Principal(
+        role=role, registrar_id=registrar_id, purpose=spec.get("purpose"), grants=tuple(grants)
+    )
+
+
+def _expected(element_id: str, case: dict[str, Any]) -> bool:
+    shown = any(fnmatch.fnmatchcase(element_id, p) for p in case["shown"])
+    hidden = any(fnmatch.fnmatchcase(element_id, p) for p in case["redacted"])
+    assert shown != hidden, f"{element_id} must match exactly one of shown / redacted"
+    return shown
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_case(case: dict[str, Any], policy) -> None:  # type: ignore[no-untyped-def]
+    assert set(case) <= CASE_KEYS, f"unknown case keys {set(case) - CASE_KEYS}"
+    assert case["note"].strip()
+    consent = frozenset(case.get("consent", []))
+    if case.get("lookup", "domain") == "entity":
+        document = sample.entity_document(person_kind=case["person"], consent=consent)
+    else:
+        document = sample.domain_document(person_kind=case["person"], consent=consent)
+    principal = _principal(case["principal"])
+
+    result = redact(document, principal, policy, now=sample.NOW, contact_uri="https://x/form")
+
+    wrong = {
+        element_id: decision
+        for element_id, decision in result.decisions.items()
+        if decision.shown != _expected(element_id, case)
+    }
+    assert not wrong, f"decisions differ from the case: {wrong}"
+    # Whatever is redacted must not appear in the output, whatever the case.
+    text = json.dumps(result.body)
+    for facts in document.entities:
+        entity = next(iter(_entities(document.body, facts.path)))
+        for field, values in sample.personal_values(entity).items():
+            if not result.decisions[f"{facts.role}.{field}"].shown:
+                for value in values:
+                    assert value not in text, f"{facts.role}.{field} leaked: {value}"
+
+
+def _entities(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    if path == "$":
+        return [body]
+    role = path.split("'")[1]
+    return [e for e in body["entities"] if e.get("roles") == [role]]
+
+
+def test_every_role_has_cases() -> None:
+    roles = {case.values[0]["principal"]["role"] for case in CASES}  # type: ignore[index]
+    assert roles == {"public", "registrar", "requester", "law-enforcement", "staff"}
+
+
+def test_cases_directory_is_not_a_role_file(policy) -> None:  # type: ignore[no-untyped-def]
+    assert all(not name.startswith("cases") for name in policy.revisions)
+    assert Path(POLICIES / "cases").is_dir()
