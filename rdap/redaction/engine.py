@@ -117,12 +117,12 @@ def redact(
         disclosed.extend(outcome.disclosed)
     if any(outcome.ops for outcome in outcomes):
         located = _locate_entities(tuple(f.path for f in document.entities), body, copied)
-        for facts, outcome, (entity, prefix) in zip(
+        for facts, outcome, (parent, key, prefix) in zip(
             document.entities, outcomes, located, strict=True
         ):
             if outcome.ops:
                 _apply(
-                    entity,
+                    _writable_entity(parent, key, copied),
                     prefix=prefix,
                     contact_role=facts.role,
                     outcome=outcome,
@@ -151,23 +151,28 @@ def _entity_trie(paths: tuple[str, ...]) -> tuple[tuple[_Node | _Group, ...], tu
 
 def _locate_entities(
     paths: tuple[str, ...], body: dict[str, Any], copied: set[int]
-) -> list[tuple[dict[str, Any], str]]:
-    """Each contact entity (made writable) with its canonical path, in one walk of the body."""
+) -> list[tuple[Any, jsonpath.Key | None, str]]:
+    """Where each contact entity sits (parent and key; None for the root), with its
+    canonical path: one walk of the body for all of them."""
     trie, texts = _entity_trie(paths)
     found: list[list[jsonpath.Location]] = [[] for _ in paths]
     _walk(body, trie, found, copied)
-    located: list[tuple[dict[str, Any], str]] = []
+    located: list[tuple[Any, jsonpath.Key | None, str]] = []
     for text, locations in zip(texts, found, strict=True):
         if text == "$":
-            entity: Any = body
+            located.append((body, None, text))
         elif len(locations) == 1:
-            entity = jsonpath.writable(*locations[0], copied)
+            located.append((*locations[0], text))
         else:
             raise ValueError(f"entity path {text} selects {len(locations)} objects, not one")
-        if not isinstance(entity, dict):
-            raise ValueError(f"entity path {text} does not select an object")
-        located.append((entity, text))
     return located
+
+
+def _writable_entity(parent: Any, key: jsonpath.Key | None, copied: set[int]) -> dict[str, Any]:
+    entity = parent if key is None else jsonpath.writable(parent, key, copied)
+    if not isinstance(entity, dict):
+        raise ValueError("an entity path does not select an object")
+    return entity
 
 
 def _granted(principal: Principal, subject: Subject, now: dt.datetime) -> frozenset[str]:

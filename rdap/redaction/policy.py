@@ -255,7 +255,10 @@ def _load(schema: Schema, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 def _flatten(messages: Any, prefix: str = "") -> str:
     if isinstance(messages, dict):
-        return "; ".join(_flatten(v, f"{prefix}{k}.") for k, v in messages.items())
+        # marshmallow reports a Dict field's errors under "<key>.value"; "value" says nothing.
+        return "; ".join(
+            _flatten(v, prefix if k == "value" else f"{prefix}{k}.") for k, v in messages.items()
+        )
     if isinstance(messages, list):
         return "; ".join(_flatten(m, prefix) for m in messages)
     return f"{prefix.rstrip('.')}: {messages}" if prefix else str(messages)

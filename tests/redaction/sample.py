@@ -37,8 +37,15 @@ def contact(role: str, n: int, *, org: bool = True, ext: bool = True) -> dict[st
             "adr",
             {"cc": "CH"},
             "text",
-            ["", "", [f"Street{n}a {role}", f"Street{n}b {role}"], f"City{n}{role}", "BE",
-             f"30{n}0", ""],
+            [
+                "",
+                "",
+                [f"Street{n}a {role}", f"Street{n}b {role}"],
+                f"City{n}{role}",
+                "BE",
+                f"30{n}0",
+                "",
+            ],
         ],
         ["tel", {"type": "voice"}, "uri", f"tel:+41.3112345{n}{f';ext=8{n}8{n}' if ext else ''}"],
         ["tel", {"type": "fax"}, "uri", f"tel:+41.3176543{n};ext=9{n}9{n}"],
@@ -63,7 +70,9 @@ REGISTRAR_ENTITY: dict[str, Any] = {
     "roles": ["registrar"],
     "publicIds": [{"type": "IANA Registrar ID", "identifier": "9999"}],
     "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", "Good Registrar"]]],
-    "links": [{"rel": "about", "href": "https://registrar.example", "value": "https://registrar.example"}],
+    "links": [
+        {"rel": "about", "href": "https://registrar.example", "value": "https://registrar.example"}
+    ],
     "entities": [
         {
             "objectClassName": "entity",
@@ -104,10 +113,17 @@ def domain_document(
             {"eventAction": "expiration", "eventDate": "2027-01-01T00:00:00Z"},
         ],
         "nameservers": [{"objectClassName": "nameserver", "ldhName": "ns1.example.post"}],
-        "secureDNS": {"delegationSigned": True, "dsData": [
-            {"keyTag": 1, "algorithm": 13, "digestType": 2, "digest": "AB" * 32}]},
-        "links": [{"rel": "self", "href": "https://rdap.example/domain/example.post",
-                   "value": "https://rdap.example/domain/example.post"}],
+        "secureDNS": {
+            "delegationSigned": True,
+            "dsData": [{"keyTag": 1, "algorithm": 13, "digestType": 2, "digest": "AB" * 32}],
+        },
+        "links": [
+            {
+                "rel": "self",
+                "href": "https://rdap.example/domain/example.post",
+                "value": "https://rdap.example/domain/example.post",
+            }
+        ],
         "entities": [REGISTRAR_ENTITY, *contacts],
     }
     facts = tuple(
