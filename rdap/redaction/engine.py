@@ -336,41 +336,55 @@ def _apply(
     """
     found: list[list[jsonpath.Location]] = [[] for _ in outcome.ops]
     _walk(entity, outcome.trie, found, copied)
-    removals: dict[int, tuple[Any, set[jsonpath.Key]]] = {}
+    removals: dict[int, tuple[Any, list[jsonpath.Key]]] = {}
     for op, locations in zip(outcome.ops, found, strict=True):
+        declared = _hide(op, locations, removals)
+        if declared is None:
+            continue
+        member, suffix = declared
         element = op.element
-        path = prefix + element.suffix
-        if op.action == _EMPTY:
-            if not locations:
-                continue  # nothing to empty; an emptyValue postPath must resolve
-            for parent, key in locations:
-                parent[key] = ""
-            member = "postPath"
-        elif op.action == _STRIP:
-            if not _strip_ext(locations):
-                continue  # the visible number has no extension: nothing is hidden
-            path += "[3]"
-            member = "postPath"
-        else:  # _REMOVE, or _DECLARE: gone with the element that contains it
-            for parent, key in locations:
-                removals.setdefault(id(parent), (parent, set()))[1].add(key)
-            member = "prePath"
         redacted.append(
             {
                 "name": {"type" if element.registered else "description": element.name},
-                member: path,
+                member: prefix + element.suffix + suffix,
                 "pathLang": "jsonpath",
                 "method": _REMOVE if op.action == _DECLARE else op.action,
                 "reason": {"description": element.reason},
             }
         )
     for parent, keys in removals.values():
-        for key in sorted(keys, reverse=True):
+        for key in sorted(set(keys), reverse=True):
             del parent[key]
     if entity.get("remarks") == []:  # RFC 9083: omit an empty remarks array
         del entity["remarks"]
     if outcome.contact_uri and contact_uri:
         _add_contact_uri(entity, contact_uri.replace("{role}", contact_role), copied)
+
+
+def _hide(
+    op: _Op,
+    locations: list[jsonpath.Location],
+    removals: dict[int, tuple[Any, list[jsonpath.Key]]],
+) -> tuple[str, str] | None:
+    """Empty or strip now, or queue a removal; return the path member and the suffix for the
+    declaration, or None when there was nothing to hide."""
+    if op.action == _EMPTY:
+        if not locations:
+            return None  # nothing to empty; an emptyValue postPath must resolve
+        for parent, key in locations:
+            parent[key] = ""
+        return "postPath", ""
+    if op.action == _STRIP:
+        if not _strip_ext(locations):
+            return None  # the visible number has no extension: nothing is hidden
+        return "postPath", "[3]"
+    # _REMOVE, or _DECLARE: gone with the element that contains it
+    for parent, key in locations:
+        if id(parent) in removals:
+            removals[id(parent)][1].append(key)
+        else:
+            removals[id(parent)] = (parent, [key])
+    return "prePath", ""
 
 
 def _strip_ext(locations: list[jsonpath.Location]) -> bool:
