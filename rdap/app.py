@@ -15,8 +15,10 @@ def build_app(settings: Settings | None = None) -> Flask:
     runtime = Runtime.build(settings)
     app.extensions["rdapd"] = runtime
 
+    from rdap import views
     from rdap.cli import register_commands
 
+    views.register(app)
     register_commands(app)
     return app
 

@@ -60,11 +60,35 @@ def register_commands(app: Flask) -> None:
             app.cli.add_command(command)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, set_debug_flag=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    set_debug_flag=False,
+    load_dotenv=False,
+)
 def cli() -> None:
     """rdapd: a registry's RDAP and WHOIS directory."""
 
 
 def main(argv: list[str] | None = None) -> Any:
     return cli.main(args=argv, prog_name="rdapd")
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on")
+@click.option("--workers", type=int, default=0, help="worker processes (default: 2 × cores + 1)")
+def serve_command(bind: str, workers: int) -> None:
+    """Serve RDAP (and the web pages) under gunicorn."""
+    import dataclasses
+
+    from rdap.serve import serve
+
+    settings = _settings()
+    if workers:
+        settings = dataclasses.replace(settings, workers=workers)
+    serve(settings, bind)
+
+
+COMMANDS.append(serve_command)

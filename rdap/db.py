@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import Connection, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -72,6 +72,15 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    @contextlib.contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A connection on the read engine for the lookup pipeline; rolled back, never committed."""
+        with self.read_engine.connect() as connection:
+            try:
+                yield connection
+            finally:
+                connection.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

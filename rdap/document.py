@@ -4,7 +4,17 @@ that redaction policies decide on (person kind, consent, sponsor) — facts no r
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
+
+from rdap.records import (
+    ContactRecord,
+    DelegationRecord,
+    DomainRecord,
+    HostRecord,
+    RegistrarRecord,
+)
 
 # RDAP entity roles used for contacts (RFC 9083 §10.2.4) and the EPP contact types they map from.
 CONTACT_ROLES = {"admin": "administrative", "tech": "technical", "billing": "billing"}
@@ -49,3 +59,436 @@ class FullDocument:
     body: dict[str, Any]
     subject: Subject
     entities: tuple[EntityFacts, ...] = ()
+
+
+# --- building ---------------------------------------------------------------------------------
+# RFC 8056 §2: EPP status values → RDAP status values (IANA "RDAP JSON Values", type status).
+EPP_TO_RDAP_STATUS = {
+    "ok": "active",
+    "inactive": "inactive",
+    "linked": "associated",
+    "addPeriod": "add period",
+    "autoRenewPeriod": "auto renew period",
+    "renewPeriod": "renew period",
+    "transferPeriod": "transfer period",
+    "redemptionPeriod": "redemption period",
+    "pendingCreate": "pending create",
+    "pendingDelete": "pending delete",
+    "pendingRenew": "pending renew",
+    "pendingRestore": "pending restore",
+    "pendingTransfer": "pending transfer",
+    "pendingUpdate": "pending update",
+    "clientDeleteProhibited": "client delete prohibited",
+    "clientHold": "client hold",
+    "clientRenewProhibited": "client renew prohibited",
+    "clientTransferProhibited": "client transfer prohibited",
+    "clientUpdateProhibited": "client update prohibited",
+    "serverDeleteProhibited": "server delete prohibited",
+    "serverHold": "server hold",
+    "serverRenewProhibited": "server renew prohibited",
+    "serverTransferProhibited": "server transfer prohibited",
+    "serverUpdateProhibited": "server update prohibited",
+}
+
+VERIFICATION_REMARK = "Contact verification"
+ELIGIBILITY_REMARK = "Community eligibility"
+
+
+def rdap_statuses(epp: Iterable[str]) -> list[str]:
+    """Map EPP statuses to RDAP values, keeping order and dropping duplicates and unknowns."""
+    seen: dict[str, None] = {}
+    for value in epp:
+        mapped = EPP_TO_RDAP_STATUS.get(value)
+        if mapped is not None:
+            seen.setdefault(mapped, None)
+    return list(seen) or ["active"]
+
+
+def rdap_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _events(*pairs: tuple[str, dt.datetime | None]) -> list[dict[str, Any]]:
+    return [{"eventAction": action, "eventDate": rdap_time(when)} for action, when in pairs if when]
+
+
+def tel_uri(number: str, ext: str | None) -> str:
+    """EPP phone (+CC.NNNN) → tel URI (RFC 3966); the extension as ;ext=."""
+    uri = "tel:" + number
+    return f"{uri};ext={ext}" if ext else uri
+
+
+@dataclasses.dataclass(frozen=True)
+class Links:
+    """Builds link objects; every link's `value` is the URL of the request being answered."""
+
+    base_url: str
+    request_url: str
+
+    def self_link(self, path: str) -> dict[str, str]:
+        return {
+            "value": self.request_url,
+            "rel": "self",
+            "href": f"{self.base_url}/{path}",
+            "type": "application/rdap+json",
+        }
+
+    def link(self, rel: str, href: str, media_type: str = "text/html") -> dict[str, str]:
+        return {"value": self.request_url, "rel": rel, "href": href, "type": media_type}
+
+
+def _vcard(
+    *,
+    fn: str,
+    org: str | None,
+    street: tuple[str, ...],
+    city: str | None,
+    state: str | None,
+    postal_code: str | None,
+    country: str | None,
+    voice: str | None,
+    voice_ext: str | None,
+    fax: str | None,
+    fax_ext: str | None,
+    email: str | None,
+) -> list[Any]:
+    props: list[Any] = [["version", {}, "text", "4.0"], ["fn", {}, "text", fn]]
+    if org:
+        props.append(["org", {}, "text", org])
+    if street or city or state or postal_code or country:
+        street_value: str | list[str] = (
+            list(street) if len(street) > 1 else (street[0] if street else "")
+        )
+        params = {"cc": country.upper()} if country else {}
+        props.append(
+            [
+                "adr",
+                params,
+                "text",
+                ["", "", street_value, city or "", state or "", postal_code or "", ""],
+            ]
+        )
+    if voice:
+        props.append(["tel", {"type": "voice"}, "uri", tel_uri(voice, voice_ext)])
+    if fax:
+        props.append(["tel", {"type": "fax"}, "uri", tel_uri(fax, fax_ext)])
+    if email:
+        props.append(["email", {}, "text", email])
+    return ["vcard", props]
+
+
+def _verification_remark(contact: ContactRecord) -> dict[str, Any]:
+    lines = [f"Verification status: {contact.verification_status}"]
+    if contact.verified_at:
+        lines.append(f"Verified on: {rdap_time(contact.verified_at)}")
+    if contact.verification_method:
+        lines.append(f"Verification method: {contact.verification_method}")
+    lines.append(f"Person kind: {contact.person_kind}")
+    if contact.community_id:
+        lines.append(f"Community ID: {contact.community_id}")
+    if contact.registrant_group:
+        lines.append(f"Registrant group: {contact.registrant_group}")
+    return {"title": VERIFICATION_REMARK, "description": lines}
+
+
+def contact_entity(contact: ContactRecord, role: str | None, links: Links) -> dict[str, Any]:
+    """A contact as an RDAP entity with one role (or none, for a top-level entity lookup)."""
+    postal = contact.preferred_postal
+    entity: dict[str, Any] = {"objectClassName": "entity", "handle": contact.handle}
+    if role:
+        entity["roles"] = [role]
+    entity["vcardArray"] = _vcard(
+        fn=(postal.name if postal and postal.name else ""),
+        org=postal.org if postal else None,
+        street=postal.street if postal else (),
+        city=postal.city if postal else None,
+        state=postal.state if postal else None,
+        postal_code=postal.postal_code if postal else None,
+        country=postal.country if postal else None,
+        voice=contact.voice,
+        voice_ext=contact.voice_ext,
+        fax=contact.fax,
+        fax_ext=contact.fax_ext,
+        email=contact.email,
+    )
+    remarks = [_verification_remark(contact)]
+    if contact.eligibility_verified_at:
+        remarks.append(
+            {
+                "title": ELIGIBILITY_REMARK,
+                "description": [
+                    "Registrant eligibility verified on "
+                    + rdap_time(contact.eligibility_verified_at)
+                ],
+            }
+        )
+    entity["remarks"] = remarks
+    entity["status"] = rdap_statuses(contact.statuses)
+    events = _events(
+        ("registration", contact.created_at),
+        ("last changed", contact.updated_at),
+        ("transfer", contact.transferred_at),
+    )
+    if events:
+        entity["events"] = events
+    entity["links"] = [links.self_link(f"entity/{contact.handle}")]
+    return entity
+
+
+def contact_facts(contact: ContactRecord, path: str, role: str) -> EntityFacts:
+    return EntityFacts(
+        path=path,
+        role=role,
+        handle=contact.handle,
+        person_kind=contact.person_kind,
+        publish_consent=contact.publish_consent,
+        registrar_id=contact.registrar_id,
+    )
+
+
+def registrar_entity(registrar: RegistrarRecord, links: Links) -> dict[str, Any]:
+    """The sponsoring registrar with its IANA ID and abuse contact (ICANN profile 2.4)."""
+    handle = str(registrar.iana_id) if registrar.iana_id is not None else registrar.client_id
+    entity: dict[str, Any] = {
+        "objectClassName": "entity",
+        "handle": handle,
+        "roles": ["registrar"],
+    }
+    if registrar.iana_id is not None:
+        entity["publicIds"] = [{"type": "IANA Registrar ID", "identifier": handle}]
+    entity["vcardArray"] = _vcard(
+        fn=registrar.name,
+        org=None,
+        street=registrar.street,
+        city=registrar.city,
+        state=registrar.state,
+        postal_code=registrar.postal_code,
+        country=registrar.country,
+        voice=registrar.voice,
+        voice_ext=registrar.voice_ext,
+        fax=registrar.fax,
+        fax_ext=registrar.fax_ext,
+        email=registrar.email,
+    )
+    entity_links = []
+    if registrar.url:
+        entity_links.append(links.link("about", registrar.url))
+    if entity_links:
+        entity["links"] = entity_links
+    if registrar.abuse_email or registrar.abuse_voice:
+        entity["entities"] = [
+            {
+                "objectClassName": "entity",
+                "roles": ["abuse"],
+                "vcardArray": _vcard(
+                    fn=registrar.abuse_name or f"{registrar.name} Abuse Contact",
+                    org=None,
+                    street=(),
+                    city=None,
+                    state=None,
+                    postal_code=None,
+                    country=None,
+                    voice=registrar.abuse_voice,
+                    voice_ext=None,
+                    fax=None,
+                    fax_ext=None,
+                    email=registrar.abuse_email,
+                ),
+            }
+        ]
+    return entity
+
+
+def _name_members(ldh: str, unicode_name: str | None) -> dict[str, str]:
+    members = {"ldhName": ldh}
+    if unicode_name and unicode_name != ldh:
+        members["unicodeName"] = unicode_name
+    return members
+
+
+def _ip_addresses(addresses: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for version, address in addresses:
+        result.setdefault(version, []).append(address)
+    return result
+
+
+def nameserver_object(host: HostRecord, links: Links, *, full: bool) -> dict[str, Any]:
+    obj: dict[str, Any] = {"objectClassName": "nameserver", "handle": host.roid}
+    obj.update(_name_members(host.ldh_name, host.unicode_name))
+    addresses = _ip_addresses(host.addresses)
+    if addresses:
+        obj["ipAddresses"] = addresses
+    obj["status"] = rdap_statuses(host.statuses)
+    if full:
+        obj["events"] = _events(
+            ("registration", host.created_at),
+            ("last changed", host.updated_at),
+            ("transfer", host.transferred_at),
+        )
+    obj["links"] = [links.self_link(f"nameserver/{host.ldh_name}")]
+    return obj
+
+
+def _delegation(ns: DelegationRecord, links: Links) -> dict[str, Any]:
+    if ns.host is not None:
+        return nameserver_object(ns.host, links, full=False)
+    obj: dict[str, Any] = {"objectClassName": "nameserver", "ldhName": ns.ldh_name}
+    addresses = _ip_addresses(ns.addresses)
+    if addresses:
+        obj["ipAddresses"] = addresses
+    return obj
+
+
+def _secure_dns(domain: DomainRecord) -> dict[str, Any]:
+    signed = bool(domain.delegation_signed or domain.ds_records or domain.dns_keys)
+    secure: dict[str, Any] = {"delegationSigned": signed}
+    if domain.max_sig_life is not None:
+        secure["maxSigLife"] = domain.max_sig_life
+    if domain.ds_records:
+        secure["dsData"] = [
+            {
+                "keyTag": ds.key_tag,
+                "algorithm": ds.algorithm,
+                "digestType": ds.digest_type,
+                "digest": ds.digest,
+            }
+            for ds in domain.ds_records
+        ]
+    if domain.dns_keys:
+        secure["keyData"] = [
+            {
+                "flags": k.flags,
+                "protocol": k.protocol,
+                "algorithm": k.algorithm,
+                "publicKey": k.public_key,
+            }
+            for k in domain.dns_keys
+        ]
+    return secure
+
+
+NNDN_RELATION = {
+    "blocked": "registration restricted",
+    "withheld": "registration restricted",
+    "mirrored": "conjoined",
+}
+
+
+def _variants(domain: DomainRecord) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str | None], list[dict[str, str]]] = {}
+    for name in domain.variants:
+        relation = (
+            "registered" if name.state is None else NNDN_RELATION.get(name.state, "unregistered")
+        )
+        groups.setdefault((relation, name.idn_table), []).append(
+            _name_members(name.ldh_name, name.unicode_name)
+        )
+    variants = []
+    for (relation, table), names in groups.items():
+        variant: dict[str, Any] = {"relation": [relation]}
+        if table:
+            variant["idnTable"] = table
+        variant["variantNames"] = names
+        variants.append(variant)
+    return variants
+
+
+def domain_document(domain: DomainRecord, links: Links) -> FullDocument:
+    body: dict[str, Any] = {"objectClassName": "domain", "handle": domain.roid}
+    body.update(_name_members(domain.ldh_name, domain.unicode_name))
+    variants = _variants(domain)
+    if variants:
+        body["variants"] = variants
+    body["status"] = rdap_statuses(domain.statuses)
+    body["events"] = _events(
+        ("registration", domain.created_at),
+        ("expiration", domain.expires_at),
+        ("last changed", domain.updated_at),
+        ("transfer", domain.transferred_at),
+    )
+    body["nameservers"] = [_delegation(ns, links) for ns in domain.nameservers]
+    body["secureDNS"] = _secure_dns(domain)
+    domain_links = [links.self_link(f"domain/{domain.ldh_name}")]
+    registrar = domain.registrar
+    if registrar.rdap_base_url:
+        domain_links.append(
+            links.link(
+                "related",
+                f"{registrar.rdap_base_url.rstrip('/')}/domain/{domain.ldh_name}",
+                "application/rdap+json",
+            )
+        )
+    body["links"] = domain_links
+    entities = [registrar_entity(registrar, links)]
+    facts = []
+    if domain.registrant is not None:
+        entities.append(contact_entity(domain.registrant, "registrant", links))
+        facts.append(
+            contact_facts(
+                domain.registrant, "$.entities[?(@.roles[0]=='registrant')]", "registrant"
+            )
+        )
+    for contact_type, contact in domain.contacts:
+        role = CONTACT_ROLES.get(contact_type)
+        if role is None or any(f.role == role for f in facts):
+            continue  # one entity per role, so every redaction path is unambiguous
+        entities.append(contact_entity(contact, role, links))
+        facts.append(contact_facts(contact, f"$.entities[?(@.roles[0]=='{role}')]", role))
+    body["entities"] = entities
+    subject = Subject(
+        object_class="domain",
+        key=domain.ldh_name,
+        registrar_id=domain.registrar.id,
+        domains=frozenset({domain.ldh_name}),
+    )
+    return FullDocument(body=body, subject=subject, entities=tuple(facts))
+
+
+def nameserver_document(
+    host: HostRecord, registrar: RegistrarRecord | None, links: Links
+) -> FullDocument:
+    body = nameserver_object(host, links, full=True)
+    if registrar is not None:
+        body["entities"] = [registrar_entity(registrar, links)]
+    subject = Subject(object_class="nameserver", key=host.ldh_name, registrar_id=host.registrar_id)
+    return FullDocument(body=body, subject=subject)
+
+
+def entity_document(contact: ContactRecord, links: Links, domains: list[str]) -> FullDocument:
+    body = contact_entity(contact, None, links)
+    subject = Subject(
+        object_class="entity",
+        key=contact.handle,
+        registrar_id=contact.registrar_id,
+        domains=frozenset(domains),
+    )
+    return FullDocument(
+        body=body, subject=subject, entities=(contact_facts(contact, "$", "contact"),)
+    )
+
+
+def registrar_document(registrar: RegistrarRecord, links: Links) -> FullDocument:
+    body = registrar_entity(registrar, links)
+    body["links"] = [links.self_link(f"entity/{body['handle']}"), *body.get("links", [])]
+    subject = Subject(object_class="entity", key=body["handle"], registrar_id=registrar.id)
+    return FullDocument(body=body, subject=subject)
+
+
+def stamp_database_update(document: FullDocument, when: dt.datetime | None) -> FullDocument:
+    """Add the 'last update of RDAP database' event (ICANN profile) to the top-level object."""
+    if when is None:
+        return document
+    body = dict(document.body)
+    body["events"] = [
+        *body.get("events", []),
+        {"eventAction": "last update of RDAP database", "eventDate": rdap_time(when)},
+    ]
+    return dataclasses.replace(document, body=body)
+
+
+def help_document(description: tuple[str, ...]) -> FullDocument:
+    body: dict[str, Any] = {}
+    if description:
+        body["notices"] = [{"title": "Help", "description": list(description)}]
+    return FullDocument(body=body, subject=Subject(object_class="help", key="", registrar_id=None))

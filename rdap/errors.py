@@ -1,4 +1,4 @@
-"""The one exception hierarchy; channels map these to RDAP error bodies, WHOIS lines or CLI exits."""
+"""The one exception hierarchy; channels map it to RDAP error bodies, WHOIS lines, CLI exits."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def clear_tables(database: Database) -> None:
             conn.execute(text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
         else:
             for name in names:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from metadata
+                conn.execute(text(f"DELETE FROM {name}"))
 
 
 @pytest.fixture

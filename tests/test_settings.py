@@ -39,7 +39,9 @@ def test_unknown_variable_is_an_error() -> None:
         Settings.from_env({"RDAP_DATABSE_URL": "sqlite://"})
 
 
-@pytest.mark.parametrize(("key", "value"), [("RDAP_SEARCH_PAGE_SIZE", "many"), ("RDAP_REQUIRE_TLS", "maybe")])
+@pytest.mark.parametrize(
+    ("key", "value"), [("RDAP_SEARCH_PAGE_SIZE", "many"), ("RDAP_REQUIRE_TLS", "maybe")]
+)
 def test_malformed_value_is_an_error(key: str, value: str) -> None:
     with pytest.raises(SettingsError, match=key):
         Settings.from_env({key: value})

@@ -3,10 +3,10 @@
 from rdap.db import Base
 from rdap.models.contact import LEGAL, NATURAL, Contact, PostalInfo
 from rdap.models.domain import (
+    DnsKey,
     Domain,
     DomainContact,
     DomainNameserver,
-    DnsKey,
     DsRecord,
     IdnTable,
     NonDelegatedName,

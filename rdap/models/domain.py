@@ -1,4 +1,4 @@
-"""Domains with their contacts, nameservers, DNSSEC data; plus IDN tables and non-delegated names."""
+"""Domains with contacts, nameservers and DNSSEC data; IDN tables; non-delegated names."""
 
 from __future__ import annotations
 
@@ -94,9 +94,7 @@ class DsRecord(Base):
     __tablename__ = "ds_records"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    domain_id: Mapped[int] = mapped_column(
-        ForeignKey("domains.id", ondelete="CASCADE"), index=True
-    )
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     key_tag: Mapped[int] = mapped_column(Integer)
     algorithm: Mapped[int] = mapped_column(Integer)
     digest_type: Mapped[int] = mapped_column(Integer)
@@ -107,9 +105,7 @@ class DnsKey(Base):
     __tablename__ = "dns_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    domain_id: Mapped[int] = mapped_column(
-        ForeignKey("domains.id", ondelete="CASCADE"), index=True
-    )
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     flags: Mapped[int] = mapped_column(Integer)
     protocol: Mapped[int] = mapped_column(Integer)
     algorithm: Mapped[int] = mapped_column(Integer)
@@ -128,7 +124,7 @@ class IdnTable(Base):
 
 
 class NonDelegatedName(Base):
-    """A name that is not delegated: blocked, withheld (protected/reserved) or mirrored (RFC 9022 NNDN)."""
+    """A name not delegated: blocked, withheld (protected, reserved) or mirrored (RFC 9022)."""
 
     __tablename__ = "non_delegated_names"
 

@@ -1,0 +1,79 @@
+"""Service profile: operator identity, notices and conformance values, loaded from TOML."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+from typing import Any
+
+
+class ProfileError(ValueError):
+    """The service profile file is missing or malformed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Notice:
+    title: str
+    description: tuple[str, ...]
+    link: dict[str, str] | None
+    objects: frozenset[str] | None  # object classes it applies to; None: every answer
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    operator_name: str
+    port43: str
+    contact_uri: str
+    terms_of_service_url: str
+    conformance: tuple[str, ...]
+    notices: tuple[Notice, ...]
+    help_description: tuple[str, ...]
+
+    def notices_for(self, object_class: str) -> tuple[Notice, ...]:
+        return tuple(n for n in self.notices if n.objects is None or object_class in n.objects)
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProfileError(f"{where}: expected a list of strings")
+    return tuple(value)
+
+
+def load_profile(path: Path) -> Profile:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(f"cannot read service profile {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"service profile {path}: {exc}") from None
+    operator = data.get("operator", {})
+    notices = []
+    for i, raw in enumerate(data.get("notices", [])):
+        where = f"{path}: notices[{i}]"
+        if not isinstance(raw.get("title"), str):
+            raise ProfileError(f"{where}: title is required")
+        link = raw.get("link")
+        if link is not None and not (isinstance(link, dict) and "href" in link and "rel" in link):
+            raise ProfileError(f"{where}: link needs rel and href")
+        objects = raw.get("objects")
+        notices.append(
+            Notice(
+                title=raw["title"],
+                description=_strings(raw.get("description", []), where),
+                link=dict(link) if link else None,
+                objects=frozenset(_strings(objects, where)) if objects is not None else None,
+            )
+        )
+    conformance = _strings(data.get("conformance", {}).get("values", ["rdap_level_0"]), path.name)
+    if "rdap_level_0" not in conformance:
+        raise ProfileError(f"{path}: conformance values must include rdap_level_0")
+    return Profile(
+        operator_name=str(operator.get("name", "")),
+        port43=str(operator.get("port43", "")),
+        contact_uri=str(operator.get("contact_uri", "")),
+        terms_of_service_url=str(operator.get("terms_of_service_url", "")),
+        conformance=conformance,
+        notices=tuple(notices),
+        help_description=_strings(data.get("help", {}).get("description", []), "help"),
+    )

@@ -1,0 +1,1 @@
+"""Renderers: turn a RedactedDocument (and only that) into bytes for one channel."""

@@ -1,0 +1,459 @@
+"""Repository: queries → read records; read-only, a fixed handful of indexed SELECTs per answer.
+
+Lookups and searches share the batch loaders (`domains_by_ids`, ...), so a page of fifty
+domains costs the same four queries as one domain. Statements are built once, at import, with
+bind parameters: building a SELECT costs more than SQLite takes to answer it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+
+from rdap import models
+from rdap.records import (
+    ContactRecord,
+    DelegationRecord,
+    DomainRecord,
+    DsRecord,
+    HostRecord,
+    KeyRecord,
+    NameRecord,
+    PostalRecord,
+    RegistrarRecord,
+)
+
+D = models.Domain.__table__
+R = models.Registrar.__table__
+C = models.Contact.__table__
+P = models.PostalInfo.__table__
+DC = models.DomainContact.__table__
+DN = models.DomainNameserver.__table__
+H = models.Host.__table__
+HA = models.HostAddress.__table__
+DS = models.DsRecord.__table__
+DK = models.DnsKey.__table__
+NDN = models.NonDelegatedName.__table__
+
+_REGISTRAR_COLUMNS = [
+    c for c in R.c if c.name not in ("status", "whois_url", "created_at", "updated_at")
+]
+_CONTACT_COLUMNS = [
+    c for c in C.c if c.name not in ("created_by", "updated_by", "disclose", "consent_at")
+]
+_POSTAL_COLUMNS = [
+    P.c.type,
+    P.c.name,
+    P.c.org,
+    P.c.street,
+    P.c.city,
+    P.c.state,
+    P.c.postal_code,
+    P.c.country,
+]
+_HOST_COLUMNS = [
+    H.c.id,
+    H.c.roid,
+    H.c.ldh_name,
+    H.c.unicode_name,
+    H.c.registrar_id,
+    H.c.statuses,
+    H.c.created_at,
+    H.c.updated_at,
+    H.c.transferred_at,
+]
+
+
+def _registrar(row: Any, prefix: str = "") -> RegistrarRecord:
+    m = row._mapping
+    return RegistrarRecord(
+        id=m[f"{prefix}id"],
+        client_id=m[f"{prefix}client_id"],
+        iana_id=m[f"{prefix}iana_id"],
+        name=m[f"{prefix}name"],
+        street=tuple(m[f"{prefix}street"] or ()),
+        city=m[f"{prefix}city"],
+        state=m[f"{prefix}state"],
+        postal_code=m[f"{prefix}postal_code"],
+        country=m[f"{prefix}country"],
+        voice=m[f"{prefix}voice"],
+        voice_ext=m[f"{prefix}voice_ext"],
+        fax=m[f"{prefix}fax"],
+        fax_ext=m[f"{prefix}fax_ext"],
+        email=m[f"{prefix}email"],
+        url=m[f"{prefix}url"],
+        whois_server=m[f"{prefix}whois_server"],
+        rdap_base_url=m[f"{prefix}rdap_base_url"],
+        abuse_name=m[f"{prefix}abuse_name"],
+        abuse_email=m[f"{prefix}abuse_email"],
+        abuse_voice=m[f"{prefix}abuse_voice"],
+    )
+
+
+def _postal(m: Any) -> PostalRecord:
+    return PostalRecord(
+        type=m["type"],
+        name=m["name"],
+        org=m["org"],
+        street=tuple(m["street"] or ()),
+        city=m["city"],
+        state=m["state"],
+        postal_code=m["postal_code"],
+        country=m["country"],
+    )
+
+
+def _contact(m: Any, postal: tuple[PostalRecord, ...]) -> ContactRecord:
+    return ContactRecord(
+        id=m["id"],
+        handle=m["handle"],
+        roid=m["roid"],
+        registrar_id=m["registrar_id"],
+        statuses=tuple(m["statuses"] or ()),
+        voice=m["voice"],
+        voice_ext=m["voice_ext"],
+        fax=m["fax"],
+        fax_ext=m["fax_ext"],
+        email=m["email"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        transferred_at=m["transferred_at"],
+        person_kind=m["person_kind"],
+        publish_consent=frozenset(m["publish_consent"] or ()),
+        verification_status=m["verification_status"],
+        verified_at=m["verified_at"],
+        verification_method=m["verification_method"],
+        community_id=m["community_id"],
+        eligibility_verified_at=m["eligibility_verified_at"],
+        registrant_group=m["registrant_group"],
+        postal=postal,
+    )
+
+
+def _host(m: Any, addresses: tuple[tuple[str, str], ...]) -> HostRecord:
+    return HostRecord(
+        id=m["id"],
+        roid=m["roid"],
+        ldh_name=m["ldh_name"],
+        unicode_name=m["unicode_name"],
+        registrar_id=m["registrar_id"],
+        statuses=tuple(m["statuses"] or ()),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        transferred_at=m["transferred_at"],
+        addresses=addresses,
+    )
+
+
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_REGISTRAR_LABELLED = [c.label(f"r_{c.name}") for c in _REGISTRAR_COLUMNS]
+_POSTAL_LABELLED = [c.label(f"p_{c.name}") for c in _POSTAL_COLUMNS]
+_POSTAL_KEYS = ("type", "name", "org", "street", "city", "state", "postal_code", "country")
+
+_DOMAIN_SELECT = select(D, *_REGISTRAR_LABELLED).join(R, R.c.id == D.c.registrar_id)
+DOMAIN_BY_NAME = _DOMAIN_SELECT.where(D.c.ldh_name == bindparam("name"))
+DOMAINS_BY_IDS = _DOMAIN_SELECT.where(D.c.id.in_(_IDS))
+
+# Every contact of the given domains, registrant first, then admin/tech/billing in link order.
+CONTACTS_OF_DOMAINS = union_all(
+    select(
+        D.c.id.label("domain_id"),
+        literal("registrant").label("link_type"),
+        literal(0).label("link_order"),
+        *_CONTACT_COLUMNS,
+        *_POSTAL_LABELLED,
+    )
+    .select_from(D)
+    .join(C, C.c.id == D.c.registrant_id)
+    .outerjoin(P, P.c.contact_id == C.c.id)
+    .where(D.c.id.in_(_IDS)),
+    select(
+        DC.c.domain_id,
+        DC.c.type.label("link_type"),
+        DC.c.id.label("link_order"),
+        *_CONTACT_COLUMNS,
+        *_POSTAL_LABELLED,
+    )
+    .select_from(DC)
+    .join(C, C.c.id == DC.c.contact_id)
+    .outerjoin(P, P.c.contact_id == C.c.id)
+    .where(DC.c.domain_id.in_(_IDS)),
+).order_by("domain_id", "link_order", "p_type")
+
+_CONTACT_SELECT = (
+    select(*_CONTACT_COLUMNS, *_POSTAL_LABELLED)
+    .select_from(C)
+    .outerjoin(P, P.c.contact_id == C.c.id)
+)
+CONTACT_BY_HANDLE = _CONTACT_SELECT.where(C.c.handle == bindparam("handle")).order_by(P.c.type)
+
+DELEGATIONS_OF_DOMAINS = (
+    select(
+        DN.c.domain_id,
+        DN.c.ldh_name.label("ns_name"),
+        DN.c.addresses.label("ns_addrs"),
+        DN.c.host_id,
+        *_HOST_COLUMNS,
+        HA.c.version,
+        HA.c.address,
+    )
+    .select_from(DN)
+    .outerjoin(H, H.c.id == DN.c.host_id)
+    .outerjoin(HA, HA.c.host_id == H.c.id)
+    .where(DN.c.domain_id.in_(_IDS))
+    .order_by(DN.c.domain_id, DN.c.position, DN.c.id, HA.c.id)
+)
+
+# DS and DNSKEY data in one round trip: kind, three integers, one text, order.
+DNSSEC_OF_DOMAINS = union_all(
+    select(
+        DS.c.domain_id,
+        literal("ds").label("kind"),
+        DS.c.key_tag.label("n1"),
+        DS.c.algorithm.label("n2"),
+        DS.c.digest_type.label("n3"),
+        DS.c.digest.label("txt"),
+        DS.c.id.label("ord"),
+    ).where(DS.c.domain_id.in_(_IDS)),
+    select(
+        DK.c.domain_id,
+        literal("key").label("kind"),
+        DK.c.flags,
+        DK.c.protocol,
+        DK.c.algorithm,
+        DK.c.public_key,
+        DK.c.id,
+    ).where(DK.c.domain_id.in_(_IDS)),
+).order_by("domain_id", "kind", "ord")
+
+_HOST_SELECT = (
+    select(*_HOST_COLUMNS, HA.c.version, HA.c.address)
+    .select_from(H)
+    .outerjoin(HA, HA.c.host_id == H.c.id)
+)
+HOST_BY_NAME = _HOST_SELECT.where(H.c.ldh_name == bindparam("name")).order_by(HA.c.id)
+REGISTRAR_BY_ID = select(*_REGISTRAR_COLUMNS).where(R.c.id == bindparam("id"))
+REGISTRAR_BY_IANA_ID = (
+    select(*_REGISTRAR_COLUMNS).where(R.c.iana_id == bindparam("iana_id")).order_by(R.c.id).limit(1)
+)
+DATABASE_UPDATED_AT = select(func.max(models.Deposit.imported_at))
+
+
+class FactsCache:
+    """Registry-wide facts that change only on import, cached for a few seconds per process."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._updated_at: tuple[float, dt.datetime | None] | None = None
+
+    def database_updated_at(self, load: Any) -> dt.datetime | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._updated_at
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        value: dt.datetime | None = load()
+        with self._lock:
+            self._updated_at = (now, value)
+        return value
+
+
+def _group_contacts(rows: Sequence[Row[Any]]) -> list[tuple[Any, ContactRecord]]:
+    """Rows of contact ⟕ postal info (grouped by key, in order) → (row, ContactRecord) pairs."""
+    grouped: dict[Any, tuple[Any, list[PostalRecord]]] = {}
+    for row in rows:
+        m = row._mapping
+        key = (m.get("domain_id"), m.get("link_type"), m["id"])
+        entry = grouped.get(key)
+        if entry is None:
+            entry = (m, [])
+            grouped[key] = entry
+        if m["p_type"] is not None:
+            entry[1].append(_postal({k: m[f"p_{k}"] for k in _POSTAL_KEYS}))
+    return [(m, _contact(m, tuple(postal))) for m, postal in grouped.values()]
+
+
+def _group_hosts(rows: Sequence[Row[Any]]) -> list[HostRecord]:
+    grouped: dict[int, tuple[Any, list[tuple[str, str]]]] = {}
+    for row in rows:
+        entry = grouped.setdefault(row.id, (row._mapping, []))
+        if row.address is not None:
+            entry[1].append((row.version, row.address))
+    return [_host(m, tuple(addresses)) for m, addresses in grouped.values()]
+
+
+class Repository:
+    """Read access for the lookup pipeline. Never writes, never commits."""
+
+    def __init__(self, connection: Connection, facts: FactsCache | None = None) -> None:
+        self.connection = connection
+        self.facts = facts
+
+    def _all(self, statement: Any, **params: Any) -> Sequence[Row[Any]]:
+        return self.connection.execute(statement, params).all()
+
+    # --- domains ------------------------------------------------------------------------------
+    def domain(self, ldh_name: str) -> DomainRecord | None:
+        found = self._domains(self._all(DOMAIN_BY_NAME, name=ldh_name))
+        if not found:
+            return None
+        record = found[0]
+        if record.idn_table or record.original_name:
+            record = dataclasses.replace(record, variants=self.variants_of(record))
+        return record
+
+    def domains_by_ids(self, ids: Sequence[int]) -> list[DomainRecord]:
+        """Full records for these ids, in the order given (missing ids are skipped)."""
+        if not ids:
+            return []
+        by_id = {r.id: r for r in self._domains(self._all(DOMAINS_BY_IDS, ids=list(ids)))}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def _domains(self, rows: Sequence[Row[Any]]) -> list[DomainRecord]:
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        registrant_of: dict[int, ContactRecord] = {}
+        contacts_of: dict[int, list[tuple[str, ContactRecord]]] = defaultdict(list)
+        for m, contact in _group_contacts(self._all(CONTACTS_OF_DOMAINS, ids=ids)):
+            if m["link_type"] == "registrant":
+                registrant_of[m["domain_id"]] = contact
+            else:
+                contacts_of[m["domain_id"]].append((m["link_type"], contact))
+        delegations = self._delegations(ids)
+        ds_of: dict[int, list[DsRecord]] = defaultdict(list)
+        keys_of: dict[int, list[KeyRecord]] = defaultdict(list)
+        for r in self._all(DNSSEC_OF_DOMAINS, ids=ids):
+            if r.kind == "ds":
+                ds_of[r.domain_id].append(DsRecord(r.n1, r.n2, r.n3, r.txt))
+            else:
+                keys_of[r.domain_id].append(KeyRecord(r.n1, r.n2, r.n3, r.txt))
+        return [
+            DomainRecord(
+                id=row.id,
+                roid=row.roid,
+                ldh_name=row.ldh_name,
+                unicode_name=row.unicode_name,
+                tld=row.tld,
+                statuses=tuple(row.statuses or ()),
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+                updated_at=row.updated_at,
+                transferred_at=row.transferred_at,
+                idn_table=row.idn_table,
+                original_name=row.original_name,
+                delegation_signed=bool(row.delegation_signed),
+                max_sig_life=row.max_sig_life,
+                registrar=_registrar(row, "r_"),
+                registrant=registrant_of.get(row.id),
+                contacts=tuple(contacts_of.get(row.id, ())),
+                nameservers=delegations.get(row.id, ()),
+                ds_records=tuple(ds_of.get(row.id, ())),
+                dns_keys=tuple(keys_of.get(row.id, ())),
+            )
+            for row in rows
+        ]
+
+    def _delegations(self, domain_ids: list[int]) -> dict[int, tuple[DelegationRecord, ...]]:
+        grouped: dict[int, dict[str, tuple[Any, list[tuple[str, str]]]]] = defaultdict(dict)
+        for row in self._all(DELEGATIONS_OF_DOMAINS, ids=domain_ids):
+            per_domain = grouped[row.domain_id]
+            entry = per_domain.get(row.ns_name)
+            if entry is None:
+                entry = (row, [])
+                per_domain[row.ns_name] = entry
+            if row.address is not None:
+                entry[1].append((row.version, row.address))
+        result: dict[int, tuple[DelegationRecord, ...]] = {}
+        for domain_id, entries in grouped.items():
+            delegations = []
+            for name, (row, addresses) in entries.items():
+                if row.host_id is not None:
+                    host = _host(row._mapping, tuple(addresses))
+                    delegations.append(DelegationRecord(name, host, host.addresses))
+                else:
+                    inline = tuple((a["version"], a["address"]) for a in row.ns_addrs or ())
+                    delegations.append(DelegationRecord(name, None, inline))
+            result[domain_id] = tuple(delegations)
+        return result
+
+    def variants_of(self, domain: DomainRecord) -> tuple[NameRecord, ...]:
+        """Other names in the same IDN variant set: registered and non-delegated."""
+        root = domain.original_name or domain.ldh_name
+        registered = self.connection.execute(
+            select(D.c.ldh_name, D.c.unicode_name, D.c.idn_table)
+            .where(or_(D.c.original_name == root, D.c.ldh_name == root))
+            .where(D.c.id != domain.id)
+            .order_by(D.c.ldh_name)
+        ).all()
+        blocked = self.connection.execute(
+            select(NDN.c.ldh_name, NDN.c.unicode_name, NDN.c.idn_table, NDN.c.state)
+            .where(NDN.c.original_name == root)
+            .order_by(NDN.c.ldh_name)
+        ).all()
+        return tuple(
+            [NameRecord(r.ldh_name, r.unicode_name, r.idn_table, None) for r in registered]
+            + [NameRecord(r.ldh_name, r.unicode_name, r.idn_table, r.state) for r in blocked]
+        )
+
+    # --- contacts, hosts, registrars ----------------------------------------------------------
+    def contact(self, handle: str) -> ContactRecord | None:
+        found = _group_contacts(self._all(CONTACT_BY_HANDLE, handle=handle))
+        return found[0][1] if found else None
+
+    def nameserver(self, ldh_name: str) -> HostRecord | None:
+        found = _group_hosts(self._all(HOST_BY_NAME, name=ldh_name))
+        return found[0] if found else None
+
+    def hosts(self, statement: Select[Any]) -> list[HostRecord]:
+        """Hosts (with addresses) selected by a statement over the host columns + addresses."""
+        return _group_hosts(self.connection.execute(statement).all())
+
+    def registrar(self, registrar_id: int) -> RegistrarRecord | None:
+        rows = self._all(REGISTRAR_BY_ID, id=registrar_id)
+        return _registrar(rows[0]) if rows else None
+
+    def registrar_by_iana_id(self, iana_id: int) -> RegistrarRecord | None:
+        rows = self._all(REGISTRAR_BY_IANA_ID, iana_id=iana_id)
+        return _registrar(rows[0]) if rows else None
+
+    def contact_domains(self, contact_id: int) -> list[str]:
+        """Names of domains that reference a contact (for grant scope on entity lookups)."""
+        as_registrant = select(D.c.ldh_name).where(D.c.registrant_id == contact_id)
+        as_contact = (
+            select(D.c.ldh_name)
+            .join(DC, DC.c.domain_id == D.c.id)
+            .where(DC.c.contact_id == contact_id)
+        )
+        return sorted(set(self.connection.scalars(as_registrant.union(as_contact)).all()))
+
+    # --- registry facts -----------------------------------------------------------------------
+    def database_updated_at(self) -> dt.datetime | None:
+        def load() -> dt.datetime | None:
+            value: dt.datetime | None = self.connection.scalar(DATABASE_UPDATED_AT)
+            return value
+
+        return self.facts.database_updated_at(load) if self.facts else load()
+
+    def execute(self, statement: Select[Any]) -> Sequence[Row[Any]]:
+        """Run a read-only statement (search stages build their own keyset queries)."""
+        return self.connection.execute(statement).all()

@@ -1,0 +1,59 @@
+"""Serving: run the WSGI app under gunicorn with defaults fitted to the machine."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from rdap.settings import Settings
+
+
+def default_workers() -> int:
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def gunicorn_options(settings: Settings, bind: str, **extra: Any) -> dict[str, Any]:
+    """The options `rdapd serve` uses; benchmarks reuse them so comparisons are like for like."""
+    options: dict[str, Any] = {
+        "bind": bind,
+        "workers": settings.workers or default_workers(),
+        "worker_class": "sync",
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "limit_request_line": 4094,
+        "limit_request_fields": 50,
+        "limit_request_field_size": 8190,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": settings.log_level.lower(),
+        "proc_name": "rdapd",
+        "forwarded_allow_ips": "127.0.0.1,::1" if settings.proxy_count else "",
+    }
+    options.update(extra)
+    return options
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    """Gunicorn running a WSGI app built by `factory` in each worker (after fork)."""
+
+    def __init__(self, factory: Any, options: dict[str, Any]) -> None:
+        self.factory = factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key.lower(), value)
+
+    def load(self) -> Any:
+        return self.factory()
+
+
+def serve(settings: Settings, bind: str, **extra: Any) -> None:
+    from rdap import create_app
+
+    Server(lambda: create_app(settings), gunicorn_options(settings, bind, **extra)).run()

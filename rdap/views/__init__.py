@@ -1,0 +1,12 @@
+"""Channels over HTTP: blueprints, the per-request principal, and the error mapping."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from rdap.views import errors, rdap
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(rdap.blueprint)
+    errors.register(app)

@@ -1,0 +1,75 @@
+"""Every error → an RDAP error body (RFC 9083 §6) and status; never HTML, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, current_app
+from werkzeug.exceptions import HTTPException
+
+from rdap import errors
+from rdap.render import rdap_json
+
+log = logging.getLogger("rdap.views")
+
+_BY_STATUS: dict[int, type[errors.RdapError]] = {
+    cls.status: cls
+    for cls in (
+        errors.QueryError,
+        errors.Unauthorized,
+        errors.Forbidden,
+        errors.NotFound,
+        errors.MethodNotAllowed,
+        errors.Conflict,
+        errors.PayloadTooLarge,
+        errors.Unprocessable,
+        errors.RateLimited,
+        errors.NotImplementedQuery,
+        errors.ServiceUnavailable,
+    )
+}
+
+
+def error_response(error: errors.RdapError) -> Response:
+    runtime = current_app.extensions.get("rdapd")
+    profile = runtime.profile if runtime is not None else None
+    response = Response(
+        rdap_json.render_error(error, profile), status=error.status, mimetype=rdap_json.MEDIA_TYPE
+    )
+    if isinstance(error, errors.RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    challenge = getattr(error, "www_authenticate", None)
+    if challenge:
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _from_http(exc: HTTPException) -> errors.RdapError:
+    cls = _BY_STATUS.get(exc.code or 500)
+    if cls is None:
+        generic = errors.RdapError("the request could not be processed", title=exc.name)
+        generic.status = exc.code or 500
+        return generic
+    messages = {
+        404: "not an RDAP query this server understands; see /help",
+        405: "this method is not allowed here; RDAP queries use GET or HEAD",
+    }
+    return cls(messages.get(exc.code or 0, exc.name))
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(errors.RdapError)
+    def _rdap_error(error: errors.RdapError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        response = error_response(_from_http(exc))
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error while answering a request")
+        return error_response(errors.RdapError("an internal error occurred"))

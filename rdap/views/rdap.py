@@ -1,0 +1,87 @@
+"""RDAP over HTTP (RFC 7480/9082): thin views — parse, call lookup(), render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, current_app, g, request
+
+from rdap import query as q
+from rdap.errors import NotImplementedQuery, QueryError
+from rdap.lookup import LookupContext, lookup
+from rdap.principal import ANONYMOUS, Principal
+from rdap.render import rdap_json
+from rdap.repository import Repository
+from rdap.runtime import Runtime
+
+blueprint = Blueprint("rdap", __name__)
+
+SEARCH_PATHS = frozenset({"domains", "nameservers", "entities"})
+MAX_PATH_LENGTH = 2048
+
+
+def runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["rdapd"]
+    return rt
+
+
+def base_url() -> str:
+    configured = runtime().settings.base_url
+    return configured.rstrip("/") if configured else request.host_url.rstrip("/")
+
+
+def principal() -> Principal:
+    found: Principal | None = g.get("principal")
+    return found or ANONYMOUS
+
+
+def context() -> LookupContext:
+    rt = runtime()
+    return LookupContext(
+        base_url=base_url(),
+        request_url=request.url,
+        now=dt.datetime.now(dt.UTC),
+        contact_uri_template=rt.profile.contact_uri,
+        help_description=rt.profile.help_description,
+    )
+
+
+def rdap_response(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype=rdap_json.MEDIA_TYPE)
+
+
+def answer(query: q.Query) -> Response:
+    rt = runtime()
+    ctx = context()
+    with rt.db.read_connection() as connection:
+        repo = Repository(connection, rt.facts)
+        document = lookup(query, principal(), repo=repo, policy=rt.policy, ctx=ctx)
+    return rdap_response(
+        rdap_json.render(
+            document,
+            profile=rt.profile,
+            base_url=ctx.base_url,
+            request_url=ctx.request_url,
+            extra_conformance=rt.extra_conformance,
+            extra_members=rt.help_members if isinstance(query, q.HelpQuery) else None,
+        )
+    )
+
+
+@blueprint.route("/", defaults={"path": ""}, methods=["GET"])
+@blueprint.route("/<path:path>", methods=["GET"])
+def rdap_query(path: str) -> Response:
+    if len(path) > MAX_PATH_LENGTH:
+        raise QueryError("the query is too long")
+    segments = path.split("/")
+    if segments[0] in SEARCH_PATHS and len(segments) == 1:
+        raise NotImplementedQuery("searches are not offered by this server yet")
+    return answer(q.parse_path(segments))
+
+
+@blueprint.after_app_request
+def cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.setdefault("Access-Control-Allow-Headers", "Authorization, Accept")
+    response.headers.setdefault("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate")
+    return response
