@@ -53,6 +53,10 @@ def db_downgrade(revision: str) -> None:
 
 COMMANDS: list[click.Command] = [db_group]
 
+from rdap.oauth.commands import client_group  # noqa: E402 - appended command groups
+
+COMMANDS.append(client_group)
+
 
 def register_commands(app: Flask) -> None:
     for command in COMMANDS:
@@ -60,8 +64,14 @@ def register_commands(app: Flask) -> None:
             app.cli.add_command(command)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, set_debug_flag=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    set_debug_flag=False,
+    load_dotenv=False,
+)
 def cli() -> None:
     """rdapd: a registry's RDAP and WHOIS directory."""
 

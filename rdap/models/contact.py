@@ -61,7 +61,9 @@ class PostalInfo(Base):
     __table_args__ = (Index("ix_contact_postal_infos_name", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
     type: Mapped[str] = mapped_column(String(3))  # "int" or "loc"
     name: Mapped[str | None] = mapped_column(String(255))
     org: Mapped[str | None] = mapped_column(String(255))

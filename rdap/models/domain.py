@@ -94,9 +94,7 @@ class DsRecord(Base):
     __tablename__ = "ds_records"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    domain_id: Mapped[int] = mapped_column(
-        ForeignKey("domains.id", ondelete="CASCADE"), index=True
-    )
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     key_tag: Mapped[int] = mapped_column(Integer)
     algorithm: Mapped[int] = mapped_column(Integer)
     digest_type: Mapped[int] = mapped_column(Integer)
@@ -107,9 +105,7 @@ class DnsKey(Base):
     __tablename__ = "dns_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    domain_id: Mapped[int] = mapped_column(
-        ForeignKey("domains.id", ondelete="CASCADE"), index=True
-    )
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     flags: Mapped[int] = mapped_column(Integer)
     protocol: Mapped[int] = mapped_column(Integer)
     algorithm: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,1 @@
+"""HTTP channels: Flask blueprints (thin: parse, call a service or the pipeline, render)."""
