@@ -87,6 +87,7 @@ def sign_token(db: Database, settings: Settings) -> SignToken:
 
     def sign(
         client_id: str,
+        /,
         *,
         header: dict[str, Any] | None = None,
         now: dt.datetime = NOW,

@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from rdap.app import runtime_of
 from rdap.db import Database
@@ -46,6 +47,7 @@ def client_group() -> None:
 )
 @click.option("--urgent-allowed", is_flag=True, help="May submit urgent disclosure requests.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
 def client_create(  # noqa: PLR0917 - click passes each option as an argument
     role: str,
     name: str,
@@ -80,6 +82,7 @@ def client_create(  # noqa: PLR0917 - click passes each option as an argument
 
 @client_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
 def client_list(as_json: bool) -> None:
     """List clients (never their secrets)."""
     with _db().read_scope() as session:
@@ -106,6 +109,7 @@ def client_list(as_json: bool) -> None:
 
 @client_group.command("revoke")
 @click.argument("client_id")
+@with_appcontext
 def client_revoke(client_id: str) -> None:
     """Revoke a client: its tokens stop working on the next request."""
     try:
