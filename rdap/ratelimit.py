@@ -154,5 +154,7 @@ def init_limiter(app: Flask, settings: Settings) -> None:
         # An unreachable Redis must fail fast so the in-memory fallback takes over.
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
     limiter.enabled = settings.ratelimit_enabled
+    # One limiter serves every app this process builds; a new app starts on its own storage.
+    limiter._storage_dead = False  # noqa: SLF001 - flask-limiter has no public reset for this
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many)
