@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from rdap.ratelimit import init_limiter
 from rdap.runtime import Runtime
 from rdap.settings import Settings
+from rdap.views.oauth import init_oauth
 
 
 def build_app(settings: Settings | None = None) -> Flask:
@@ -14,6 +16,8 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     runtime = Runtime.build(settings)
     app.extensions["rdapd"] = runtime
+    init_oauth(app, settings, runtime.db)
+    init_limiter(app, settings)
 
     from rdap import views
     from rdap.cli import register_commands

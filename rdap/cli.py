@@ -53,6 +53,10 @@ def db_downgrade(revision: str) -> None:
 
 COMMANDS: list[click.Command] = [db_group]
 
+from rdap.oauth.commands import client_group  # noqa: E402 - appended command groups
+
+COMMANDS.append(client_group)
+
 
 def register_commands(app: Flask) -> None:
     for command in COMMANDS:

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from rdap.errors import Forbidden, QueryError, Unauthorized
+from rdap.models.client import ACTIVE, OAuthClient
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from rdap.auth import Claims
 
 PUBLIC = "public"
 REGISTRAR = "registrar"
@@ -56,3 +67,74 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+
+
+# --- RFC 9560: query purposes and do-not-track ------------------------------------------------
+
+# The RDAP Query Purpose values of RFC 9560 (IANA "RDAP Query Purpose" registry).
+PURPOSES = frozenset(
+    {
+        "domainNameControl",
+        "personalDataProtection",
+        "technicalIssueResolution",
+        "domainNameCertification",
+        "individualInternetUse",
+        "businessDomainNamePurchaseOrSale",
+        "academicPublicInterestDNSResearch",
+        "legalActions",
+        "regulatoryAndContractEnforcement",
+        "criminalInvestigationAndDNSAbuseMitigation",
+        "dnsTransparency",
+    }
+)
+# RFC 9560 query parameters: the purpose a query states, and the caller's do-not-track wish.
+PURPOSE_PARAM = "farv1_qp"
+DNT_PARAM = "farv1_dnt"
+
+
+def principal_for(claims: Claims | None, *, purpose: str | None, session: Session) -> Principal:
+    """Map verified token claims (or none) to the Principal the pipeline sees.
+
+    Role, registrar and purpose ceiling of our own clients are read from the database on every
+    call, so revoking a client or re-binding it takes effect at the next query. Purposes are
+    the token's `rdap_allowed_purposes` ∩ what the client (or trusted issuer) may use. A stated
+    purpose outside that set is refused; an unknown purpose value is a bad request.
+    """
+    if purpose is not None and purpose not in PURPOSES:
+        raise QueryError(f"unknown purpose value in {PURPOSE_PARAM}")
+    if claims is None:
+        if purpose is not None:
+            raise Forbidden("a query purpose needs an authenticated caller")
+        return ANONYMOUS
+    role = claims.role
+    registrar_id: int | None = None
+    purposes = claims.purposes
+    if claims.client_id is not None:
+        client = session.scalars(
+            select(OAuthClient).where(OAuthClient.client_id == claims.client_id)
+        ).first()
+        if client is None or client.status != ACTIVE:
+            raise Unauthorized("the client of this token is not active")
+        role = client.role
+        registrar_id = client.registrar_id
+        if role == REGISTRAR and registrar_id is None:
+            raise Forbidden("this registrar client is not bound to a registrar")
+        purposes = purposes & frozenset(client.allowed_purposes)
+    if purpose is not None and purpose not in purposes:
+        raise Forbidden("the stated purpose is not allowed for this caller")
+    return Principal(
+        role=role,
+        registrar_id=registrar_id,
+        client_id=claims.client_id,
+        subject=claims.subject,
+        token_id=claims.token_id,
+        purposes=purposes,
+        purpose=purpose,
+        grants=grants_for(claims, session),
+        do_not_track=claims.do_not_track,
+    )
+
+
+def grants_for(claims: Claims, session: Session) -> tuple[Grant, ...]:
+    """Approved disclosure grants of this caller. Hook for the disclosure workflow: none yet."""
+    return ()

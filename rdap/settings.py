@@ -65,6 +65,28 @@ class Settings:
     log_level: str = "INFO"
     # Comma-separated list; TLDs served even before any deposit names them.
     tlds: tuple[str, ...] = ()
+    # --- OAuth 2.0 / RFC 9560 (rdap.oauth, rdap.auth) ---
+    # Accept bearer tokens and run the built-in authorization server (/oauth/*); off = public only.
+    oauth_enabled: bool = True
+    # `iss` of our access tokens; empty means base_url, else http://localhost:8080.
+    oauth_issuer: str = ""
+    # `aud` our tokens carry and that every accepted token must carry; empty means the issuer.
+    oauth_audience: str = ""
+    # Lifetime of issued access tokens, in seconds (RFC 9068 tokens are short-lived).
+    oauth_token_ttl: int = 300
+    # JWS algorithms accepted on incoming tokens (allow-list; `none` and HS* are never accepted).
+    oauth_algorithms: tuple[str, ...] = ("ES256", "RS256", "EdDSA")
+    # Seconds that signing keys, client status and the jti deny-list may be cached (at most 5).
+    oauth_cache_ttl: int = 5
+    # JSON or TOML file listing trusted external issuers (RFC 9560); empty means none.
+    trusted_issuers: str = ""
+    # Rate limits per role (flask-limiter notation); searches cost ratelimit_search_cost units.
+    ratelimit_public: str = "60/minute"
+    ratelimit_registrar: str = "600/minute"
+    ratelimit_requester: str = "120/minute"
+    ratelimit_law_enforcement: str = "300/minute"
+    ratelimit_staff: str = "1200/minute"
+    ratelimit_search_cost: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -92,6 +114,14 @@ class Settings:
     @property
     def effective_read_url(self) -> str:
         return self.database_read_url or self.effective_database_url
+
+    @property
+    def effective_oauth_issuer(self) -> str:
+        return (self.oauth_issuer or self.base_url or "http://localhost:8080").rstrip("/")
+
+    @property
+    def effective_oauth_audience(self) -> str:
+        return self.oauth_audience or self.effective_oauth_issuer
 
 
 def _convert(key: str, field: dataclasses.Field[Any], raw: str) -> Any:

@@ -21,6 +21,9 @@ from rdap.settings import Settings
 
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
 
+# Fixtures for OAuth clients and tokens, used by tests/oauth, test_auth and test_ratelimit.
+pytest_plugins = ["tests.oauth_fixtures"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: runs on the SQLite pass only")

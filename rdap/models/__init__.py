@@ -1,6 +1,7 @@
 """The registry schema: every model is imported here so metadata (and Alembic) sees all tables."""
 
 from rdap.db import Base
+from rdap.models.client import OAuthClient, RevokedToken, SigningKey
 from rdap.models.contact import LEGAL, NATURAL, Contact, PostalInfo
 from rdap.models.domain import (
     DnsKey,
@@ -30,7 +31,10 @@ __all__ = [
     "HostAddress",
     "IdnTable",
     "NonDelegatedName",
+    "OAuthClient",
     "PostalInfo",
     "Registrar",
+    "RevokedToken",
+    "SigningKey",
     "Tld",
 ]

@@ -1,0 +1,312 @@
+"""The built-in authorization server's rules: clients, secrets, JWT access tokens, revocation."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from authlib.oauth2.rfc6749 import ClientMixin
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from joserfc import jwt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rdap.db import Database
+from rdap.models import OAuthClient, Registrar, RevokedToken
+from rdap.models.client import ACTIVE, CLIENT_ROLES, REVOKED
+from rdap.oauth import keys
+from rdap.principal import PURPOSES, REGISTRAR
+from rdap.settings import Settings
+
+Clock = Callable[[], dt.datetime]
+AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+# scrypt parameters (RFC 7914): 16 MiB of memory per check.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class ClientError(ValueError):
+    """A client-management request was refused; the message is fit for a terminal."""
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hash_secret(secret: str) -> str:
+    """A salted scrypt hash in a self-describing string."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        secret.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(
+        secret.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=32
+    )
+    return hmac.compare_digest(candidate, _unb64(digest))
+
+
+# --- client management ----------------------------------------------------------------------------
+
+
+def create_client(
+    session: Session,
+    *,
+    role: str,
+    name: str,
+    registrar_iana_id: int | None = None,
+    purposes: Sequence[str] = (),
+    urgent_allowed: bool = False,
+    now: dt.datetime,
+) -> tuple[OAuthClient, str]:
+    """Register a client; returns the row and its secret (shown once, stored only hashed)."""
+    if role not in CLIENT_ROLES:
+        raise ClientError(f"unknown role {role!r}; choose one of {', '.join(CLIENT_ROLES)}")
+    if not name.strip():
+        raise ClientError("a client needs a non-empty --name")
+    unknown = sorted(set(purposes) - PURPOSES)
+    if unknown:
+        raise ClientError(
+            f"unknown purpose {unknown[0]!r}; RFC 9560 values: {', '.join(sorted(PURPOSES))}"
+        )
+    registrar_id: int | None = None
+    if role == REGISTRAR:
+        if registrar_iana_id is None:
+            raise ClientError("role registrar needs --registrar IANA_ID")
+        registrar = session.scalars(
+            select(Registrar).where(Registrar.iana_id == registrar_iana_id).order_by(Registrar.id)
+        ).first()
+        if registrar is None:
+            raise ClientError(f"no registrar with IANA ID {registrar_iana_id}")
+        registrar_id = registrar.id
+    elif registrar_iana_id is not None:
+        raise ClientError("--registrar applies only to role registrar")
+    secret = secrets.token_urlsafe(32)
+    client = OAuthClient(
+        client_id=f"rdapd-{secrets.token_hex(8)}",
+        secret_hash=hash_secret(secret),
+        name=name.strip(),
+        role=role,
+        registrar_id=registrar_id,
+        allowed_purposes=sorted(set(purposes)),
+        urgent_allowed=urgent_allowed,
+        status=ACTIVE,
+        created_at=now,
+    )
+    session.add(client)
+    session.flush()
+    return client, secret
+
+
+def list_clients(session: Session) -> list[OAuthClient]:
+    return list(session.scalars(select(OAuthClient).order_by(OAuthClient.id)))
+
+
+def revoke_client(session: Session, client_id: str, now: dt.datetime) -> OAuthClient:
+    """Mark a client revoked: its tokens fail on their next use, on every process."""
+    client = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
+    if client is None:
+        raise ClientError(f"no client {client_id!r}")
+    if client.status != REVOKED:
+        client.status = REVOKED
+        client.revoked_at = now
+    return client
+
+
+def client_scope(role: str) -> str:
+    """The OAuth scope a role's tokens carry (registrars: their own domains only)."""
+    return "rdap registrar:own" if role == REGISTRAR else "rdap"
+
+
+# --- authlib adapters -----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthClient(ClientMixin):  # type: ignore[misc]
+    """A snapshot of an active OAuthClient in the shape authlib's server expects."""
+
+    client_id: str
+    secret_hash: str
+    role: str
+    allowed_purposes: tuple[str, ...]
+
+    @classmethod
+    def from_row(cls, row: OAuthClient) -> AuthClient:
+        return cls(row.client_id, row.secret_hash, row.role, tuple(row.allowed_purposes))
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = client_scope(self.role).split()
+        if not scope:
+            return " ".join(allowed)
+        return " ".join(s for s in scope.split() if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return False
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return verify_secret(client_secret, self.secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in AUTH_METHODS
+
+    def check_response_type(self, response_type: str) -> bool:
+        return False
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "client_credentials"
+
+
+def load_client(db: Database, client_id: str) -> AuthClient | None:
+    """The active client with this id, read fresh from the database (revocation is immediate)."""
+    with db.read_scope() as session:
+        row = session.scalars(
+            select(OAuthClient).where(
+                OAuthClient.client_id == client_id, OAuthClient.status == ACTIVE
+            )
+        ).first()
+        return AuthClient.from_row(row) if row is not None else None
+
+
+class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
+    """RFC 6749 §4.4 with HTTP Basic and client_secret_post client authentication."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+
+class AccessTokens(BearerTokenGenerator):  # type: ignore[misc]
+    """Issues RFC 9068 JWT access tokens (typ at+jwt) signed with the shared database key."""
+
+    def __init__(self, settings: Settings, db: Database, clock: Clock = utcnow) -> None:
+        super().__init__(self._access_token, expires_generator=settings.oauth_token_ttl)
+        self.issuer = settings.effective_oauth_issuer
+        self.audience = settings.effective_oauth_audience
+        self.ttl = settings.oauth_token_ttl
+        self.db = db
+        self.clock = clock
+
+    def _access_token(self, client: AuthClient, grant_type: str, user: object, scope: str) -> str:
+        now = self.clock()
+        with self.db.session_scope() as session:
+            key = keys.active_signing_key(session, now)
+        issued = int(now.timestamp())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": client.client_id,
+            "client_id": client.client_id,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + self.ttl,
+            "jti": secrets.token_urlsafe(18),
+            "scope": scope,
+            "rdap_role": client.role,
+            "rdap_allowed_purposes": list(client.allowed_purposes),
+            "rdap_dnt_allowed": False,
+        }
+        header = {"alg": keys.SIGNING_ALG, "typ": "at+jwt", "kid": key.kid}
+        token: str = jwt.encode(header, claims, key, algorithms=[keys.SIGNING_ALG])
+        return token
+
+
+# --- revocation (RFC 7009) --------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuedToken:
+    """One of our access tokens, identified for revocation."""
+
+    jti: str
+    client_id: str
+    expires_at: dt.datetime
+
+    def check_client(self, client: AuthClient) -> bool:
+        return self.client_id == client.get_client_id()
+
+
+def revoke_token(session: Session, token: IssuedToken) -> None:
+    """Put a jti on the deny-list until the token would have expired (idempotent)."""
+    if session.get(RevokedToken, token.jti) is None:
+        session.add(
+            RevokedToken(jti=token.jti, client_id=token.client_id, expires_at=token.expires_at)
+        )
+
+
+def purge_revoked(session: Session, now: dt.datetime) -> int:
+    """Drop deny-list entries whose tokens have expired; returns how many."""
+    rows = list(session.scalars(select(RevokedToken).where(RevokedToken.expires_at < now)))
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
+class Revocation(RevocationEndpoint):  # type: ignore[misc]
+    """RFC 7009: a client revokes one of its own tokens; unknown tokens are answered 200."""
+
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def __init__(
+        self, server: Any, *, identify: Callable[[str], IssuedToken | None], db: Database
+    ) -> None:
+        super().__init__(server)
+        self.identify = identify
+        self.db = db
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> IssuedToken | None:
+        return self.identify(token_string)
+
+    def revoke_token(self, token: IssuedToken, request: object) -> None:
+        with self.db.session_scope() as session:
+            revoke_token(session, token)
+
+
+# --- discovery (RFC 8414) ---------------------------------------------------------------------
+
+
+def server_metadata(settings: Settings) -> dict[str, Any]:
+    """Authorization server metadata; endpoints are absolute URLs under the issuer."""
+    issuer = settings.effective_oauth_issuer
+    return {
+        "issuer": issuer,
+        "token_endpoint": f"{issuer}/oauth/token",
+        "jwks_uri": f"{issuer}/oauth/jwks",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "scopes_supported": ["rdap", "registrar:own"],
+    }

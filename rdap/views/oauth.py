@@ -1,0 +1,92 @@
+"""OAuth HTTP endpoints: token, revocation, JWKS and RFC 8414 metadata (thin over rdap.oauth)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from flask import Blueprint, Flask, Response, current_app, jsonify
+
+from rdap.auth import TokenVerifier
+from rdap.db import Database
+from rdap.oauth import keys, service
+from rdap.settings import Settings
+
+bp = Blueprint("oauth", __name__)
+
+EXTENSION = "rdapd.oauth"
+
+
+@dataclasses.dataclass(frozen=True)
+class OAuthState:
+    """Per-application OAuth collaborators; the RDAP views take `verifier` from here."""
+
+    settings: Settings
+    db: Database
+    verifier: TokenVerifier
+    server: AuthorizationServer
+
+
+def init_oauth(app: Flask, settings: Settings, db: Database) -> OAuthState:
+    """Build the verifier (always) and, when enabled, the authorization server and routes."""
+    # authlib logs issued tokens at DEBUG; tokens never go to logs.
+    authlib_log = logging.getLogger("authlib")
+    authlib_log.setLevel(max(authlib_log.getEffectiveLevel(), logging.INFO))
+    verifier = TokenVerifier.from_settings(settings, db)
+    server = AuthorizationServer()
+    server.init_app(
+        app,
+        query_client=lambda client_id: service.load_client(db, client_id),
+        save_token=lambda token, request: None,  # stateless JWTs: nothing to store
+    )
+    server.register_token_generator("default", service.AccessTokens(settings, db))
+    server.register_grant(service.ClientCredentials)
+
+    def identify(token: str) -> service.IssuedToken | None:
+        found = verifier.identify_own(token)
+        return service.IssuedToken(*found) if found else None
+
+    server.register_endpoint(service.Revocation(server, identify=identify, db=db))
+    state = OAuthState(settings=settings, db=db, verifier=verifier, server=server)
+    app.extensions[EXTENSION] = state
+    if settings.oauth_enabled:
+        app.register_blueprint(bp)
+    return state
+
+
+def oauth_state(app: Flask) -> OAuthState:
+    state: OAuthState = app.extensions[EXTENSION]
+    return state
+
+
+@bp.post("/oauth/token")
+def token() -> Response:
+    response: Response = oauth_state(current_app).server.create_token_response()
+    return response
+
+
+@bp.post("/oauth/revoke")
+def revoke() -> Response:
+    response: Response = oauth_state(current_app).server.create_endpoint_response("revocation")
+    return response
+
+
+@bp.get("/oauth/jwks")
+def jwks() -> Response:
+    state = oauth_state(current_app)
+    with state.db.session_scope() as session:
+        keys.active_signing_key(session, service.utcnow())
+        grace = max(state.settings.oauth_token_ttl * 2, 600)
+        document = keys.jwks_document(keys.public_keys(session, service.utcnow(), grace))
+    response = jsonify(document)
+    response.content_type = "application/jwk-set+json"
+    response.cache_control.max_age = 60
+    return response
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+def metadata() -> Response:
+    response = jsonify(service.server_metadata(oauth_state(current_app).settings))
+    response.cache_control.max_age = 300
+    return response

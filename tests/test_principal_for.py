@@ -1,0 +1,103 @@
+"""principal_for: claims (or none) + stated purpose → Principal, with checks at query time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from rdap.auth import Claims
+from rdap.db import Database
+from rdap.errors import Forbidden, QueryError, Unauthorized
+from rdap.models import OAuthClient, Registrar
+from rdap.oauth import service
+from rdap.principal import ANONYMOUS, principal_for
+from tests.oauth_fixtures import NOW
+
+
+def _claims(client_id: str | None, *, role: str = "requester", purposes=("legalActions",)):
+    return Claims(
+        issuer="https://rdap.test",
+        subject=client_id or "user-1",
+        token_id="jti-1",
+        role=role,
+        purposes=frozenset(purposes),
+        do_not_track=True,
+        expires_at=NOW + dt.timedelta(minutes=5),
+        client_id=client_id,
+    )
+
+
+def test_no_claims_is_anonymous(db: Database):
+    with db.read_scope() as session:
+        assert principal_for(None, purpose=None, session=session) is ANONYMOUS
+
+
+def test_anonymous_caller_cannot_state_a_purpose(db: Database):
+    with db.read_scope() as session, pytest.raises(Forbidden):
+        principal_for(None, purpose="legalActions", session=session)
+
+
+def test_unknown_purpose_value_is_a_bad_request(db: Database, make_client):
+    client_id, _ = make_client()
+    with db.read_scope() as session, pytest.raises(QueryError):
+        principal_for(_claims(client_id), purpose="' OR 1=1--", session=session)
+
+
+def test_purposes_are_token_and_client_intersection(db: Database, make_client):
+    client_id, _ = make_client("requester", purposes=("legalActions", "dnsTransparency"))
+    claims = _claims(client_id, purposes=("legalActions", "domainNameControl"))
+    with db.read_scope() as session:
+        principal = principal_for(claims, purpose="legalActions", session=session)
+        assert principal.role == "requester"
+        assert principal.purposes == {"legalActions"}
+        assert principal.purpose == "legalActions"
+        assert principal.client_id == client_id
+        assert principal.token_id == "jti-1"
+        assert principal.do_not_track is True
+        assert principal.grants == ()
+        with pytest.raises(Forbidden):  # allowed by the client, not by the token
+            principal_for(claims, purpose="dnsTransparency", session=session)
+        with pytest.raises(Forbidden):  # allowed by the token, not by the client
+            principal_for(claims, purpose="domainNameControl", session=session)
+
+
+def test_registrar_binding_is_read_at_query_time(db: Database, make_client, registrar):
+    client_id, _ = make_client("registrar", purposes=("domainNameControl",))
+    with db.read_scope() as session:
+        principal = principal_for(
+            _claims(client_id, role="registrar"), purpose=None, session=session
+        )
+    assert principal.role == "registrar"
+    assert principal.registrar_id == registrar.id
+    with db.session_scope() as session:
+        other = Registrar(client_id="reg-b", iana_id=8888, name="Registrar B", street=[])
+        session.add(other)
+        session.flush()
+        row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one()
+        row.registrar_id = other.id
+        other_id = other.id
+    with db.read_scope() as session:
+        principal = principal_for(
+            _claims(client_id, role="registrar"), purpose=None, session=session
+        )
+    assert principal.registrar_id == other_id
+
+
+def test_revoked_client_is_unauthorized(db: Database, make_client):
+    client_id, _ = make_client()
+    with db.session_scope() as session:
+        service.revoke_client(session, client_id, NOW)
+    with db.read_scope() as session, pytest.raises(Unauthorized):
+        principal_for(_claims(client_id), purpose=None, session=session)
+
+
+def test_federated_claims_keep_their_role(db: Database):
+    claims = _claims(None, role="law-enforcement", purposes=("legalActions",))
+    with db.read_scope() as session:
+        principal = principal_for(claims, purpose="legalActions", session=session)
+    assert principal.role == "law-enforcement"
+    assert principal.client_id is None
+    assert principal.subject == "user-1"
+    assert principal.registrar_id is None
