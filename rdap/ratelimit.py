@@ -155,6 +155,6 @@ def init_limiter(app: Flask, settings: Settings) -> None:
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
     limiter.enabled = settings.ratelimit_enabled
     # One limiter serves every app this process builds; a new app starts on its own storage.
-    limiter._storage_dead = False  # noqa: SLF001 - flask-limiter has no public reset for this
+    limiter._storage_dead = False
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from rdap.auth import help_conformance
 from rdap.db import Database
 from rdap.profile import Profile, load_profile
 from rdap.redaction import Policy, load_policy
@@ -25,9 +26,12 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
+        conformance, help_members = help_conformance(settings)
         return cls(
             settings=settings,
             db=Database(settings.effective_database_url, settings.effective_read_url),
             profile=load_profile(settings.service_file),
             policy=load_policy(settings.policies_path),
+            extra_conformance=list(conformance),
+            help_members=dict(help_members),
         )

@@ -133,18 +133,23 @@ def full_domain(
     name: str = "example.post",
     registrant_kind: str = "legal",
     unicode_name: str | None = None,
+    registrar: models.Registrar | None = None,
+    marker: str = "",
 ) -> models.Domain:
     """A realistic domain: registrar, registrant, admin/tech contacts, two hosts, a DS record."""
     bind(session)
-    registrar = RegistrarFactory()
+    registrar = registrar or RegistrarFactory()
     registrant = ContactFactory(
         registrar_id=registrar.id,
         person_kind=registrant_kind,
-        postal__name="Registrant Person",
+        postal__name=f"Registrant Person{marker}",
         postal__org="Example Postal Services Ltd" if registrant_kind == "legal" else None,
+        postal__street=[f"1 Registrant Road{marker}"],
+        postal__city=f"Geneva{marker}",
+        email=f"registrant{marker.lower()}@mail.example",
     )
-    tech = ContactFactory(registrar_id=registrar.id, postal__name="Tech Person")
-    admin = ContactFactory(registrar_id=registrar.id, postal__name="Admin Person")
+    tech = ContactFactory(registrar_id=registrar.id, postal__name=f"Tech Person{marker}")
+    admin = ContactFactory(registrar_id=registrar.id, postal__name=f"Admin Person{marker}")
     hosts = []
     for i in (1, 2):
         host = HostFactory(registrar_id=registrar.id, ldh_name=f"ns{i}.{name}")

@@ -34,9 +34,9 @@ def test_no_claims_is_anonymous(db: Database):
         assert principal_for(None, purpose=None, session=session) is ANONYMOUS
 
 
-def test_anonymous_caller_cannot_state_a_purpose(db: Database):
-    with db.read_scope() as session, pytest.raises(Forbidden):
-        principal_for(None, purpose="legalActions", session=session)
+def test_anonymous_caller_stating_a_purpose_gets_the_public_view(db: Database):
+    with db.read_scope() as session:
+        assert principal_for(None, purpose="legalActions", session=session) is ANONYMOUS
 
 
 def test_unknown_purpose_value_is_a_bad_request(db: Database, make_client):

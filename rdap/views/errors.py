@@ -39,8 +39,11 @@ def error_response(error: errors.RdapError) -> Response:
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     challenge = getattr(error, "www_authenticate", None)
-    if challenge:
-        response.headers["WWW-Authenticate"] = challenge
+    if callable(challenge):
+        response.headers["WWW-Authenticate"] = challenge(realm="rdap")
+    elif isinstance(error, errors.Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="rdap"'
+
     return response
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 
 from flask import Blueprint, Response, current_app, g, request
 
 from rdap import query as q
-from rdap.errors import NotImplementedQuery, QueryError
+from rdap.auth import authenticate, reject_token_in_query
+from rdap.errors import NotImplementedQuery, QueryError, Unauthorized
 from rdap.lookup import LookupContext, lookup
-from rdap.principal import ANONYMOUS, Principal
+from rdap.principal import ANONYMOUS, PURPOSE_PARAM, Principal, principal_for
+from rdap.ratelimit import LOOKUP, PRINCIPAL_ATTR, limit_rdap
 from rdap.render import rdap_json
 from rdap.repository import Repository
 from rdap.runtime import Runtime
+from rdap.views.oauth import oauth_state
 
 blueprint = Blueprint("rdap", __name__)
 
@@ -31,8 +35,38 @@ def base_url() -> str:
 
 
 def principal() -> Principal:
-    found: Principal | None = g.get("principal")
+    found: Principal | None = g.get(PRINCIPAL_ATTR)
     return found or ANONYMOUS
+
+
+def _loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+@blueprint.before_request
+def identify() -> None:
+    """Who is asking: no credential is the public; a bad credential is a 401, never a fallback."""
+    reject_token_in_query(request.args)
+    rt = runtime()
+    header = request.headers.get("Authorization")
+    purpose = request.args.get(PURPOSE_PARAM)
+    if header is None and purpose is None:
+        g.principal = ANONYMOUS
+        return
+    if (
+        header is not None
+        and rt.settings.require_tls
+        and not request.is_secure
+        and not _loopback(request.remote_addr)
+    ):
+        raise Unauthorized("bearer tokens are accepted only over TLS")
+    verifier = oauth_state(current_app).verifier
+    claims = authenticate(header, verifier=verifier, now=dt.datetime.now(dt.UTC))
+    with rt.db.read_scope() as session:
+        g.principal = principal_for(claims, purpose=purpose, session=session)
 
 
 def context() -> LookupContext:
@@ -70,6 +104,7 @@ def answer(query: q.Query) -> Response:
 
 @blueprint.route("/", defaults={"path": ""}, methods=["GET"])
 @blueprint.route("/<path:path>", methods=["GET"])
+@limit_rdap(LOOKUP)
 def rdap_query(path: str) -> Response:
     if len(path) > MAX_PATH_LENGTH:
         raise QueryError("the query is too long")
