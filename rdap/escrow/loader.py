@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import json
+import operator
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any, Final, cast
+from typing import IO, Any, Final
 
 import idna
 from sqlalchemy import (
-    JSON,
     Boolean,
     Column,
     Connection,
@@ -47,7 +49,10 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, Insert, Select
+from sqlalchemy.sql.functions import FunctionElement
 
 from rdap.db import Database
 from rdap.errors import DepositError
@@ -76,7 +81,9 @@ BATCH_SIZE: Final = 5000
 
 # Registry tables a FULL deposit replaces, children first (the order deletes must run in).
 def _t(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 REGISTRY_TABLES: Final[tuple[Table, ...]] = tuple(
@@ -130,10 +137,11 @@ class ImportResult:
 # --- stage tables ----------------------------------------------------------------------------
 
 _stage = MetaData()
-# Python None → SQL NULL (not JSON null), so optional JSON values copy as NULL.
-NullableJson = JSON(none_as_null=True).with_variant(
-    postgresql.JSONB(none_as_null=True), "postgresql"
-)
+
+
+def _json_column(name: str) -> Column[Any]:
+    """Stage JSON as text (serialized by the stager); the copy casts it back to JSON."""
+    return Column(name, Text, info={"json": True})
 
 
 def _temp(name: str, *columns: Column[Any]) -> Table:
@@ -156,7 +164,7 @@ S_REGISTRAR = _temp(
     Column("iana_id", Integer),
     Column("name", String),
     Column("status", String),
-    Column("street", Json),
+    _json_column("street"),
     Column("city", String),
     Column("state", String),
     Column("postal_code", String),
@@ -191,7 +199,7 @@ S_CONTACT = _temp(
     Column("clid", String),
     Column("created_by", String),
     Column("updated_by", String),
-    Column("statuses", Json),
+    _json_column("statuses"),
     Column("voice", String),
     Column("voice_ext", String),
     Column("fax", String),
@@ -200,7 +208,7 @@ S_CONTACT = _temp(
     Column("created_at", UtcDateTime),
     Column("updated_at", UtcDateTime),
     Column("transferred_at", UtcDateTime),
-    Column("disclose", NullableJson),
+    _json_column("disclose"),
 )
 S_CONTACT_FACTS = _temp(
     "contact_facts",
@@ -208,7 +216,7 @@ S_CONTACT_FACTS = _temp(
     _line(),
     Column("handle", String),
     Column("person_kind", String),
-    Column("publish_consent", Json),
+    _json_column("publish_consent"),
     Column("consent_at", UtcDateTime),
     Column("verification_status", String),
     Column("verified_at", UtcDateTime),
@@ -224,7 +232,7 @@ S_POSTAL = _temp(
     Column("type", String),
     Column("name", String),
     Column("org", String),
-    Column("street", Json),
+    _json_column("street"),
     Column("city", String),
     Column("state", String),
     Column("postal_code", String),
@@ -240,7 +248,7 @@ S_HOST = _temp(
     Column("clid", String),
     Column("created_by", String),
     Column("updated_by", String),
-    Column("statuses", Json),
+    _json_column("statuses"),
     Column("created_at", UtcDateTime),
     Column("updated_at", UtcDateTime),
     Column("transferred_at", UtcDateTime),
@@ -264,7 +272,7 @@ S_DOMAIN = _temp(
     Column("registrant", String),
     Column("created_by", String),
     Column("updated_by", String),
-    Column("statuses", Json),
+    _json_column("statuses"),
     Column("created_at", UtcDateTime),
     Column("expires_at", UtcDateTime),
     Column("updated_at", UtcDateTime),
@@ -288,7 +296,7 @@ S_NAMESERVER = _temp(
     Column("position", Integer),
     Column("is_object", Boolean),
     Column("ldh_name", String),
-    Column("addresses", Json),
+    _json_column("addresses"),
 )
 S_DS = _temp(
     "ds_records",
@@ -342,22 +350,68 @@ STAGE_INDEXES: Final = (
 # --- staging ---------------------------------------------------------------------------------
 
 
+def _sqlite_datetime(value: dt.datetime) -> str:
+    # The text form SQLAlchemy's SQLite DateTime reads back (UTC, naive, microseconds).
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _json_text(value: Any) -> str:
+    if type(value) is list and all(type(v) is str for v in value):
+        return _json_strings(tuple(value))  # status lists repeat: serialize each shape once
+    return json.dumps(value, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_strings(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
 class _Stager:
-    """Buffers stage rows per table, flushes them in batches, and assigns primary keys."""
+    """Buffers stage rows per table, flushes them in batches, and assigns primary keys.
+
+    Rows go to the driver's executemany directly, values already in the driver's form:
+    per-row SQLAlchemy parameter processing would cost more than the database work.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.rows: dict[Table, list[dict[str, Any]]] = {t: [] for t in _stage.tables.values()}
-        self.next_id: dict[Table, int] = dict.fromkeys(_stage.tables.values(), 1)
+        tables = list(_stage.tables.values())
+        self.rows: dict[Table, list[dict[str, Any]]] = {t: [] for t in tables}
+        self.next_id: dict[Table, int] = dict.fromkeys(tables, 1)
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sqlite_dates = conn.dialect.name == "sqlite"
+        self.sql: dict[Table, str] = {}
+        self.getters: dict[Table, Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
+        self.converters: dict[Table, list[tuple[str, Callable[[Any], Any]]]] = {}
+        for t in tables:
+            names = ", ".join(c.name for c in t.c)
+            marks = ", ".join(mark for _ in t.c)
+            self.sql[t] = f"INSERT INTO {t.name} ({names}) VALUES ({marks})"  # noqa: S608 - names from our metadata
+            self.getters[t] = operator.itemgetter(*(c.name for c in t.c))
+            converters: list[tuple[str, Callable[[Any], Any]]] = []
+            for c in t.c:
+                if c.info.get("json"):
+                    converters.append((c.name, _json_text))
+                elif sqlite_dates and isinstance(c.type, UtcDateTime):
+                    converters.append((c.name, _sqlite_datetime))
+            self.converters[t] = converters
+
+    def _write(self, table: Table, buffer: list[dict[str, Any]]) -> None:
+        getter = self.getters[table]
+        self.conn.exec_driver_sql(self.sql[table], [getter(row) for row in buffer])
 
     def add(self, table: Table, row: dict[str, Any]) -> int:
         ident = self.next_id[table]
         self.next_id[table] = ident + 1
         row["id"] = ident
+        for name, convert in self.converters[table]:
+            value = row[name]
+            if value is not None:
+                row[name] = convert(value)
         buffer = self.rows[table]
         buffer.append(row)
         if len(buffer) >= BATCH_SIZE:
-            self.conn.execute(insert(table), buffer)
+            self._write(table, buffer)
             buffer.clear()
         return ident
 
@@ -367,7 +421,7 @@ class _Stager:
     def flush(self) -> None:
         for table, buffer in self.rows.items():
             if buffer:
-                self.conn.execute(insert(table), buffer)
+                self._write(table, buffer)
                 buffer.clear()
 
 
@@ -587,7 +641,33 @@ def _copy(conn: Connection, table: Table, query: Select[Any]) -> int:
 
 
 def _cols(stage: Table, *names: str) -> list[ColumnElement[Any]]:
-    return [stage.c[n] for n in names]
+    """Stage columns by name, JSON text cast back to JSON."""
+    return [_column(stage, n) for n in names]
+
+
+def _column(stage: Table, name: str) -> ColumnElement[Any]:
+    column = stage.c[name]
+    if column.info.get("json"):
+        return _JsonText(column).label(name)
+    return column
+
+
+class _JsonText(FunctionElement[Any]):
+    """Staged JSON text as a JSON value: as is on SQLite (JSON is text), cast on PostgreSQL."""
+
+    type = Json
+    inherit_cache = True
+    name = "json_text"
+
+
+@compiles(_JsonText)
+def _json_text_default(element: _JsonText, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_postgresql(element: _JsonText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS JSONB)"
 
 
 class _Copier:
@@ -691,7 +771,7 @@ class _Copier:
                 "disclose",
             ),
             func.coalesce(f.c.person_kind, "natural").label("person_kind"),
-            func.coalesce(f.c.publish_consent, literal([], Json)).label("publish_consent"),
+            _JsonText(func.coalesce(f.c.publish_consent, "[]")).label("publish_consent"),
             f.c.consent_at,
             func.coalesce(f.c.verification_status, "unverified").label("verification_status"),
             *_cols(
@@ -725,7 +805,7 @@ class _Copier:
 
     def plain(self, stage: Table, table: Table) -> None:
         """Copy rows that carry no string reference (their parents' ids are already ours)."""
-        _copy(self.conn, table, select(*stage.c))
+        _copy(self.conn, table, select(*_cols(stage, *stage.c.keys())))
 
     def hosts(self) -> None:
         s, r = S_HOST, _t(Registrar)
@@ -834,7 +914,7 @@ class _Copier:
                 s.c.position,
                 h.c.id.label("host_id"),
                 s.c.ldh_name,
-                s.c.addresses,
+                _column(s, "addresses"),
             )
             .select_from(s.join(h, h.c.ldh_name == s.c.ldh_name))
             .where(s.c.is_object.is_(True))
@@ -845,7 +925,7 @@ class _Copier:
             s.c.position,
             literal(None, Integer).label("host_id"),
             s.c.ldh_name,
-            s.c.addresses,
+            _column(s, "addresses"),
         ).where(s.c.is_object.is_(False))
         table: Table = _t(DomainNameserver)
         copied = _copy(self.conn, table, objects) + _copy(self.conn, table, attrs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
@@ -59,6 +60,7 @@ NAME_STATES: Final = ("withheld", "blocked", "mirrored")
 DEPOSIT_TYPES: Final = ("FULL", "INCR", "DIFF")
 
 _LDH = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_HEX = re.compile(r"[0-9A-F]+")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
@@ -375,6 +377,19 @@ def _int(obj: _Obj, elem: etree._Element) -> int:
 
 def parse_datetime(raw: str) -> dt.datetime:
     """An xs:dateTime as a UTC datetime (no zone means UTC); ValueError if malformed."""
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return _parse_datetime_slow(raw)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value if value.utcoffset() == _ZERO else value.astimezone(dt.UTC)
+
+
+_ZERO = dt.timedelta(0)
+
+
+def _parse_datetime_slow(raw: str) -> dt.datetime:
     text = raw.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -398,6 +413,7 @@ def _date_text(obj: _Obj, raw: str, elem: etree._Element) -> dt.datetime:
         ) from None
 
 
+@functools.lru_cache(maxsize=8192)  # name servers repeat across domains; bounded memory
 def normalize_name(raw: str) -> tuple[str, str | None]:
     """A host or domain name as (lower-case A-label form, U-label form if it has IDN labels).
 
@@ -554,7 +570,7 @@ def _ds_data(obj: _Obj, elem: etree._Element) -> DsData:
         tag = child.tag
         if tag == S["digest"]:
             digest = "".join(_text(child).split()).upper()
-            if not digest or any(c not in "0123456789ABCDEF" for c in digest):
+            if not _HEX.fullmatch(digest):
                 raise obj.error(f"DS digest {digest!r} is not hex", child.sourceline)
         elif tag in (S["keyTag"], S["alg"], S["digestType"]):
             values[str(tag)] = _int(obj, child)
