@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from rdap.app import runtime_of
@@ -30,6 +31,7 @@ def _database() -> Database:
 
 
 @click.command("import-rde")
+@with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_rde(file: Path) -> None:
     """Load FILE, an RFC 8909/9022 FULL deposit, replacing the registry content."""

@@ -11,9 +11,10 @@ Everything is derived from (tld, size, seed): the same arguments write the same 
 Output is streamed object by object, so memory stays flat for any size.
 
 With `markers=True` every personal value of a natural person (name, street, city, postal code,
-phone, fax, email) carries a unique marker (`PII-name-7`, ...; phones use the digit pattern
-`+<cc>.8801<n:08d>` / `+<cc>.8802<n:08d>`), listed in `GeneratedDeposit.markers`, so leak tests
-can search every channel for them.
+phone, fax, email) carries a unique marker: `PII-<kind>-<n:07d>` (fixed width, so no marker
+contains another), and for phones the digit patterns `+<cc>.8801<n:08d>` (voice) and
+`+<cc>.8802<n:08d>` (fax). They are listed in `GeneratedDeposit.markers`, so leak tests can
+search every channel for them.
 """
 
 # The writer emits each object with one flat sequence of writes: long by nature.
@@ -667,11 +668,11 @@ class _Writer:
         voice = f"+{country.calling}.{rng.randint(20000000, 79999999)}"
         fax = f"+{country.calling}.{rng.randint(20000000, 79999999)}"
         if self.markers_on:
-            name = f"{name} PII-name-{n}"
-            street = f"{street} PII-street-{n}"
-            city = f"{city} PII-city-{n}"
-            pc = f"PII-pc-{n}"
-            email = f"{local}.PII-email-{n}@mail-{country.cc.lower()}.example"
+            name = f"{name} PII-name-{n:07d}"
+            street = f"{street} PII-street-{n:07d}"
+            city = f"{city} PII-city-{n:07d}"
+            pc = f"PII-pc-{n:07d}"
+            email = f"{local}.PII-email-{n:07d}@mail-{country.cc.lower()}.example"
             voice = f"+{country.calling}.8801{n:08d}"
             fax = f"+{country.calling}.8802{n:08d}"
             for kind, value in (

@@ -1245,7 +1245,7 @@ def parse_deposit(source: str | Path | IO[bytes]) -> Iterator[Record]:
                     while elem.getprevious() is not None:
                         del parent[0]
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or (exc.position[0] if exc.position else 0)
+        line = max(1, exc.lineno or (exc.position[0] if exc.position else 1))
         raise DepositError(f"line {line}: malformed XML: {exc.msg}") from None
     if not root_seen:
         raise DepositError("line 1: the deposit is empty or has no <rde:deposit> element")
