@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 from rdap import migrate
+from rdap.escrow.commands import COMMANDS as ESCROW_COMMANDS
 from rdap.settings import Settings, SettingsError
 
 
@@ -52,6 +53,7 @@ def db_downgrade(revision: str) -> None:
 
 
 COMMANDS: list[click.Command] = [db_group]
+COMMANDS += ESCROW_COMMANDS
 
 from rdap.oauth.commands import client_group  # noqa: E402 - appended command groups
 

@@ -1,0 +1,79 @@
+"""Escrow commands: `rdapd import-rde`, `rdapd generate-deposit`; `load_demo` for `rdapd demo`."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from rdap.app import runtime_of
+from rdap.db import Database
+from rdap.errors import DepositError
+from rdap.escrow.generator import generate_deposit
+from rdap.escrow.loader import ImportResult, import_deposit
+
+
+def load_demo(db: Database, *, tld: str = "post", size: int = 2000, seed: int = 1) -> ImportResult:
+    """Generate the demo registry into a temporary file and import it (schema must exist)."""
+    with tempfile.TemporaryDirectory(prefix="rdapd-demo-") as work:
+        path = Path(work) / f"{tld}-demo.xml"
+        generate_deposit(path, tld=tld, size=size, seed=seed)
+        return import_deposit(db, path)
+
+
+def _database() -> Database:
+    return runtime_of(current_app).db
+
+
+@click.command("import-rde")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_rde(file: Path) -> None:
+    """Load FILE, an RFC 8909/9022 FULL deposit, replacing the registry content."""
+    try:
+        result = import_deposit(_database(), file)
+    except DepositError as exc:
+        click.echo(f"rdapd: deposit refused: {exc}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None)
+        reason = str(orig if orig is not None else exc).splitlines()[0]
+        click.echo(
+            f"rdapd: database error ({reason}); is the schema current? (rdapd db upgrade)",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(result.summary())
+
+
+@click.command("generate-deposit")
+@click.option("--tld", default="post", show_default=True, help="TLD of the registry.")
+@click.option(
+    "--size", default=2000, show_default=True, type=click.IntRange(min=1), help="Number of domains."
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed; same seed, same file.")
+@click.option(
+    "--markers",
+    is_flag=True,
+    help="Put a unique PII-<kind>-<n> marker in every natural person's personal value.",
+)
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def generate(tld: str, size: int, seed: int, markers: bool, out: Path) -> None:
+    """Write a demo/benchmark FULL deposit to OUT."""
+    try:
+        result = generate_deposit(out, tld=tld, size=size, seed=seed, markers=markers)
+    except (ValueError, OSError) as exc:
+        click.echo(f"rdapd: cannot generate deposit: {exc}", err=True)
+        sys.exit(1)
+    counts = ", ".join(f"{n} {uri.rsplit(':', 1)[-1]}" for uri, n in result.counts.items())
+    click.echo(f"wrote {out} ({result.deposit_id}): {counts}")
+    if markers:
+        click.echo(f"{len(result.markers)} PII markers (PII-<kind>-<n>; phones +<cc>.8801/8802<n>)")
+
+
+COMMANDS: list[click.Command] = [import_rde, generate]

@@ -1,0 +1,1201 @@
+"""Escrow loader: parsed deposit records → registry tables, in one transaction.
+
+How it stays fast and memory-flat whatever the deposit size:
+
+1. Records stream from the parser into temporary *stage* tables, in batches (executemany).
+   Each stage row keeps its references as strings (registrar clID, contact id, host name)
+   plus the line it came from; primary keys are assigned here, by counters.
+2. The old registry content is deleted and each registry table is filled by one
+   INSERT ... SELECT that resolves the string references with joins on unique indexes.
+   A row lost to an unknown reference or a duplicate shows as a row count below the staged
+   count; only then do diagnostic queries find the first culprit and its line.
+3. Header counts are compared with what was parsed; a Deposit row records the import.
+
+Any error rolls the whole transaction back, so the database is exactly as it was.
+RFC 9022 does not fix the order of objects, and nothing here depends on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import json
+import operator
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any, Final
+
+import idna
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement, Insert, Select
+from sqlalchemy.sql.functions import FunctionElement
+
+from rdap.db import Database
+from rdap.errors import DepositError
+from rdap.escrow import parser as p
+from rdap.models import (
+    Base,
+    Contact,
+    Deposit,
+    DnsKey,
+    Domain,
+    DomainContact,
+    DomainNameserver,
+    DsRecord,
+    Host,
+    HostAddress,
+    IdnTable,
+    NonDelegatedName,
+    PostalInfo,
+    Registrar,
+    Tld,
+)
+from rdap.models.base import Json, UtcDateTime
+
+BATCH_SIZE: Final = 5000
+
+
+# Registry tables a FULL deposit replaces, children first (the order deletes must run in).
+def _t(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+REGISTRY_TABLES: Final[tuple[Table, ...]] = tuple(
+    _t(model)
+    for model in (
+        DomainContact,
+        DomainNameserver,
+        DsRecord,
+        DnsKey,
+        Domain,
+        HostAddress,
+        Host,
+        PostalInfo,
+        Contact,
+        Registrar,
+        IdnTable,
+        NonDelegatedName,
+        Tld,
+    )
+)
+
+OBJECT_NAMES: Final = {
+    p.DOMAIN: "domain",
+    p.HOST: "host",
+    p.CONTACT: "contact",
+    p.REGISTRAR: "registrar",
+    p.IDN: "idnTableRef",
+    p.NNDN: "NNDN",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportResult:
+    """What one import loaded: counts per object type and how long it took."""
+
+    deposit_id: str
+    deposit_type: str
+    tld: str
+    watermark: dt.datetime
+    counts: dict[str, int]
+    elapsed: float
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
+        return (
+            f"imported {self.deposit_type} deposit {self.deposit_id} for .{self.tld} "
+            f"(watermark {self.watermark.isoformat()}): {parts} in {self.elapsed:.1f}s"
+        )
+
+
+# --- stage tables ----------------------------------------------------------------------------
+
+_stage = MetaData()
+
+
+def _json_column(name: str) -> Column[Any]:
+    """Stage JSON as text (serialized by the stager); the copy casts it back to JSON."""
+    return Column(name, Text, info={"json": True})
+
+
+def _temp(name: str, *columns: Column[Any]) -> Table:
+    return Table(f"rde_stage_{name}", _stage, *columns, prefixes=["TEMPORARY"])
+
+
+def _id() -> Column[Any]:
+    return Column("id", Integer, primary_key=True, autoincrement=False)
+
+
+def _line() -> Column[Any]:
+    return Column("line", Integer, nullable=False)
+
+
+S_REGISTRAR = _temp(
+    "registrars",
+    _id(),
+    _line(),
+    Column("client_id", String),
+    Column("iana_id", Integer),
+    Column("name", String),
+    Column("status", String),
+    _json_column("street"),
+    Column("city", String),
+    Column("state", String),
+    Column("postal_code", String),
+    Column("country", String),
+    Column("voice", String),
+    Column("voice_ext", String),
+    Column("fax", String),
+    Column("fax_ext", String),
+    Column("email", String),
+    Column("url", String),
+    Column("whois_server", String),
+    Column("whois_url", String),
+    Column("created_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+)
+S_REGISTRAR_FACTS = _temp(
+    "registrar_facts",
+    _id(),
+    _line(),
+    Column("client_id", String),
+    Column("rdap_base_url", String),
+    Column("abuse_name", String),
+    Column("abuse_email", String),
+    Column("abuse_voice", String),
+)
+S_CONTACT = _temp(
+    "contacts",
+    _id(),
+    _line(),
+    Column("handle", String),
+    Column("roid", String),
+    Column("clid", String),
+    Column("created_by", String),
+    Column("updated_by", String),
+    _json_column("statuses"),
+    Column("voice", String),
+    Column("voice_ext", String),
+    Column("fax", String),
+    Column("fax_ext", String),
+    Column("email", String),
+    Column("created_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+    Column("transferred_at", UtcDateTime),
+    _json_column("disclose"),
+)
+S_CONTACT_FACTS = _temp(
+    "contact_facts",
+    _id(),
+    _line(),
+    Column("handle", String),
+    Column("person_kind", String),
+    _json_column("publish_consent"),
+    Column("consent_at", UtcDateTime),
+    Column("verification_status", String),
+    Column("verified_at", UtcDateTime),
+    Column("verification_method", String),
+    Column("community_id", String),
+    Column("eligibility_verified_at", UtcDateTime),
+    Column("registrant_group", String),
+)
+S_POSTAL = _temp(
+    "postal_infos",
+    _id(),
+    Column("contact_id", Integer),
+    Column("type", String),
+    Column("name", String),
+    Column("org", String),
+    _json_column("street"),
+    Column("city", String),
+    Column("state", String),
+    Column("postal_code", String),
+    Column("country", String),
+)
+S_HOST = _temp(
+    "hosts",
+    _id(),
+    _line(),
+    Column("roid", String),
+    Column("ldh_name", String),
+    Column("unicode_name", String),
+    Column("clid", String),
+    Column("created_by", String),
+    Column("updated_by", String),
+    _json_column("statuses"),
+    Column("created_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+    Column("transferred_at", UtcDateTime),
+)
+S_HOST_ADDR = _temp(
+    "host_addresses",
+    _id(),
+    Column("host_id", Integer),
+    Column("version", String),
+    Column("address", String),
+)
+S_DOMAIN = _temp(
+    "domains",
+    _id(),
+    _line(),
+    Column("roid", String),
+    Column("ldh_name", String),
+    Column("unicode_name", String),
+    Column("tld", String),
+    Column("clid", String),
+    Column("registrant", String),
+    Column("created_by", String),
+    Column("updated_by", String),
+    _json_column("statuses"),
+    Column("created_at", UtcDateTime),
+    Column("expires_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+    Column("transferred_at", UtcDateTime),
+    Column("idn_table", String),
+    Column("original_name", String),
+    Column("delegation_signed", Boolean),
+    Column("max_sig_life", Integer),
+)
+S_DOMAIN_CONTACT = _temp(
+    "domain_contacts",
+    _id(),
+    Column("domain_id", Integer),
+    Column("handle", String),
+    Column("type", String),
+)
+S_NAMESERVER = _temp(
+    "domain_nameservers",
+    _id(),
+    Column("domain_id", Integer),
+    Column("position", Integer),
+    Column("is_object", Boolean),
+    Column("ldh_name", String),
+    _json_column("addresses"),
+)
+S_DS = _temp(
+    "ds_records",
+    _id(),
+    Column("domain_id", Integer),
+    Column("key_tag", Integer),
+    Column("algorithm", Integer),
+    Column("digest_type", Integer),
+    Column("digest", String),
+)
+S_KEY = _temp(
+    "dns_keys",
+    _id(),
+    Column("domain_id", Integer),
+    Column("flags", Integer),
+    Column("protocol", Integer),
+    Column("algorithm", Integer),
+    Column("public_key", Text),
+)
+S_IDN = _temp(
+    "idn_tables",
+    _id(),
+    _line(),
+    Column("table_id", String),
+    Column("url", String),
+    Column("url_policy", String),
+)
+S_NNDN = _temp(
+    "nndn",
+    _id(),
+    _line(),
+    Column("ldh_name", String),
+    Column("unicode_name", String),
+    Column("idn_table", String),
+    Column("original_name", String),
+    Column("state", String),
+    Column("created_at", UtcDateTime),
+)
+S_PROTECTED = _temp(
+    "protected_names", _id(), _line(), Column("ldh_name", String), Column("reason", String)
+)
+
+# Lookup indexes on stage tables, built after staging (cheaper than maintaining them per row).
+STAGE_INDEXES: Final = (
+    (S_CONTACT_FACTS, "handle"),
+    (S_REGISTRAR_FACTS, "client_id"),
+    (S_PROTECTED, "ldh_name"),
+)
+
+
+# --- staging ---------------------------------------------------------------------------------
+
+
+def _sqlite_datetime(value: dt.datetime) -> str:
+    # The text form SQLAlchemy's SQLite DateTime reads back (UTC, naive, microseconds).
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _json_text(value: Any) -> str:
+    if type(value) is list and all(type(v) is str for v in value):
+        return _json_strings(tuple(value))  # status lists repeat: serialize each shape once
+    return json.dumps(value, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_strings(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+class _Stager:
+    """Buffers stage rows per table, flushes them in batches, and assigns primary keys.
+
+    Rows go to the driver's executemany directly, values already in the driver's form:
+    per-row SQLAlchemy parameter processing would cost more than the database work.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        tables = list(_stage.tables.values())
+        self.rows: dict[Table, list[dict[str, Any]]] = {t: [] for t in tables}
+        self.next_id: dict[Table, int] = dict.fromkeys(tables, 1)
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sqlite_dates = conn.dialect.name == "sqlite"
+        self.sql: dict[Table, str] = {}
+        self.getters: dict[Table, Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
+        self.converters: dict[Table, list[tuple[str, Callable[[Any], Any]]]] = {}
+        for t in tables:
+            names = ", ".join(c.name for c in t.c)
+            marks = ", ".join(mark for _ in t.c)
+            self.sql[t] = f"INSERT INTO {t.name} ({names}) VALUES ({marks})"  # noqa: S608 - names from our metadata
+            self.getters[t] = operator.itemgetter(*(c.name for c in t.c))
+            converters: list[tuple[str, Callable[[Any], Any]]] = []
+            for c in t.c:
+                if c.info.get("json"):
+                    converters.append((c.name, _json_text))
+                elif sqlite_dates and isinstance(c.type, UtcDateTime):
+                    converters.append((c.name, _sqlite_datetime))
+            self.converters[t] = converters
+
+    def _write(self, table: Table, buffer: list[dict[str, Any]]) -> None:
+        getter = self.getters[table]
+        self.conn.exec_driver_sql(self.sql[table], [getter(row) for row in buffer])
+
+    def add(self, table: Table, row: dict[str, Any]) -> int:
+        ident = self.next_id[table]
+        self.next_id[table] = ident + 1
+        row["id"] = ident
+        for name, convert in self.converters[table]:
+            value = row[name]
+            if value is not None:
+                row[name] = convert(value)
+        buffer = self.rows[table]
+        buffer.append(row)
+        if len(buffer) >= BATCH_SIZE:
+            self._write(table, buffer)
+            buffer.clear()
+        return ident
+
+    def count(self, table: Table) -> int:
+        return self.next_id[table] - 1
+
+    def flush(self) -> None:
+        for table, buffer in self.rows.items():
+            if buffer:
+                self._write(table, buffer)
+                buffer.clear()
+
+
+def _phone_parts(phone: p.Phone | None) -> tuple[str | None, str | None]:
+    return (phone.number, phone.ext) if phone else (None, None)
+
+
+def _address_columns(address: p.Address | None) -> dict[str, Any]:
+    if address is None:
+        address = p.Address([], None, None, None, None)
+    return {
+        "street": address.street,
+        "city": address.city,
+        "state": address.state,
+        "postal_code": address.postal_code,
+        "country": address.country,
+    }
+
+
+def _stage_registrar(st: _Stager, r: p.RegistrarRecord) -> None:
+    voice, voice_ext = _phone_parts(r.voice)
+    fax, fax_ext = _phone_parts(r.fax)
+    st.add(
+        S_REGISTRAR,
+        {
+            "line": r.line,
+            "client_id": r.client_id,
+            "iana_id": r.gurid,
+            "name": r.name,
+            "status": r.status,
+            **_address_columns(r.address),
+            "voice": voice,
+            "voice_ext": voice_ext,
+            "fax": fax,
+            "fax_ext": fax_ext,
+            "email": r.email,
+            "url": r.url,
+            "whois_server": r.whois_server,
+            "whois_url": r.whois_url,
+            "created_at": r.created,
+            "updated_at": r.updated,
+        },
+    )
+
+
+def _stage_contact(st: _Stager, c: p.ContactRecord) -> None:
+    voice, voice_ext = _phone_parts(c.voice)
+    fax, fax_ext = _phone_parts(c.fax)
+    contact_id = st.add(
+        S_CONTACT,
+        {
+            "line": c.line,
+            "handle": c.handle,
+            "roid": c.roid,
+            "clid": c.clid,
+            "created_by": c.created_by,
+            "updated_by": c.updated_by,
+            "statuses": c.statuses,
+            "voice": voice,
+            "voice_ext": voice_ext,
+            "fax": fax,
+            "fax_ext": fax_ext,
+            "email": c.email,
+            "created_at": c.created,
+            "updated_at": c.updated,
+            "transferred_at": c.transferred,
+            "disclose": c.disclose,
+        },
+    )
+    for info in c.postal_infos:
+        st.add(
+            S_POSTAL,
+            {
+                "contact_id": contact_id,
+                "type": info.type,
+                "name": info.name,
+                "org": info.org,
+                **_address_columns(info.address),
+            },
+        )
+
+
+def _stage_host(st: _Stager, h: p.HostRecord) -> None:
+    host_id = st.add(
+        S_HOST,
+        {
+            "line": h.line,
+            "roid": h.roid,
+            "ldh_name": h.name,
+            "unicode_name": h.unicode_name,
+            "clid": h.clid,
+            "created_by": h.created_by,
+            "updated_by": h.updated_by,
+            "statuses": h.statuses,
+            "created_at": h.created,
+            "updated_at": h.updated,
+            "transferred_at": h.transferred,
+        },
+    )
+    for addr in h.addresses:
+        st.add(S_HOST_ADDR, {"host_id": host_id, "version": addr.version, "address": addr.address})
+
+
+def _stage_domain(st: _Stager, d: p.DomainRecord) -> None:
+    domain_id = st.add(
+        S_DOMAIN,
+        {
+            "line": d.line,
+            "roid": d.roid,
+            "ldh_name": d.name,
+            "unicode_name": d.unicode_name,
+            "tld": d.tld,
+            "clid": d.clid,
+            "registrant": d.registrant,
+            "created_by": d.created_by,
+            "updated_by": d.updated_by,
+            "statuses": d.statuses,
+            "created_at": d.created,
+            "expires_at": d.expires,
+            "updated_at": d.updated,
+            "transferred_at": d.transferred,
+            "idn_table": d.idn_table,
+            "original_name": d.original_name,
+            "delegation_signed": bool(d.ds_data or d.key_data),
+            "max_sig_life": d.max_sig_life,
+        },
+    )
+    for kind, handle in d.contacts:
+        st.add(S_DOMAIN_CONTACT, {"domain_id": domain_id, "handle": handle, "type": kind})
+    position = 0
+    for host_name in d.host_objects:
+        st.add(
+            S_NAMESERVER,
+            {
+                "domain_id": domain_id,
+                "position": position,
+                "is_object": True,
+                "ldh_name": host_name,
+                "addresses": [],
+            },
+        )
+        position += 1
+    for attr in d.host_attrs:
+        addresses = [{"version": a.version, "address": a.address} for a in attr.addresses]
+        st.add(
+            S_NAMESERVER,
+            {
+                "domain_id": domain_id,
+                "position": position,
+                "is_object": False,
+                "ldh_name": attr.name,
+                "addresses": addresses,
+            },
+        )
+        position += 1
+    for ds in d.ds_data:
+        st.add(
+            S_DS,
+            {
+                "domain_id": domain_id,
+                "key_tag": ds.key_tag,
+                "algorithm": ds.algorithm,
+                "digest_type": ds.digest_type,
+                "digest": ds.digest,
+            },
+        )
+    for key in d.key_data:
+        st.add(
+            S_KEY,
+            {
+                "domain_id": domain_id,
+                "flags": key.flags,
+                "protocol": key.protocol,
+                "algorithm": key.algorithm,
+                "public_key": key.public_key,
+            },
+        )
+
+
+def _stage_contact_facts(st: _Stager, f: p.ContactFacts) -> None:
+    stamps = [c.at for c in f.consents if c.at is not None]
+    st.add(
+        S_CONTACT_FACTS,
+        {
+            "line": f.line,
+            "handle": f.handle,
+            "person_kind": f.person_kind,
+            "publish_consent": sorted({c.element for c in f.consents}),
+            "consent_at": max(stamps) if stamps else None,
+            "verification_status": f.verification_status,
+            "verified_at": f.verified_at,
+            "verification_method": f.verification_method,
+            "community_id": f.community_id,
+            "eligibility_verified_at": f.eligibility_verified_at,
+            "registrant_group": f.registrant_group,
+        },
+    )
+
+
+# --- copy from stage to registry -------------------------------------------------------------
+
+
+def _insert(conn: Connection, table: Table) -> Insert:
+    """INSERT that skips rows violating a unique constraint (they are found by the row count)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def _copy(conn: Connection, table: Table, query: Select[Any]) -> int:
+    names = [c.name for c in query.selected_columns]
+    # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse it unambiguously.
+    stmt = _insert(conn, table).from_select(names, query.where(true()))
+    return int(conn.execute(stmt).rowcount)
+
+
+def _cols(stage: Table, *names: str) -> list[ColumnElement[Any]]:
+    """Stage columns by name, JSON text cast back to JSON."""
+    return [_column(stage, n) for n in names]
+
+
+def _column(stage: Table, name: str) -> ColumnElement[Any]:
+    column = stage.c[name]
+    if column.info.get("json"):
+        return _JsonText(column).label(name)
+    return column
+
+
+class _JsonText(FunctionElement[Any]):
+    """Staged JSON text as a JSON value: as is on SQLite (JSON is text), cast on PostgreSQL."""
+
+    type = Json
+    inherit_cache = True
+    name = "json_text"
+
+
+@compiles(_JsonText)
+def _json_text_default(element: _JsonText, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_postgresql(element: _JsonText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS JSONB)"
+
+
+class _Copier:
+    def __init__(self, conn: Connection, st: _Stager) -> None:
+        self.conn = conn
+        self.st = st
+
+    def first(self, query: Select[Any]) -> Any:
+        return self.conn.execute(query.limit(1)).first()
+
+    def duplicates(self, stage: Table, column: str, tag: str, what: str) -> None:
+        """Raise for the first value of `column` that appears twice in `stage`."""
+        key = stage.c[column]
+        dupes = (
+            select(key, func.min(stage.c.line).label("first"), func.max(stage.c.line).label("last"))
+            .group_by(key)
+            .having(func.count() > 1)
+            .order_by(func.max(stage.c.line))
+        )
+        row = self.first(dupes)
+        if row is not None:
+            raise DepositError(
+                f"line {row.last}: <{tag}> {row[0]}: duplicate {what} (first at line {row.first})"
+            )
+
+    def registrars(self) -> None:
+        s, f = S_REGISTRAR, S_REGISTRAR_FACTS
+        query = select(
+            *_cols(
+                s,
+                "id",
+                "client_id",
+                "iana_id",
+                "name",
+                "status",
+                "street",
+                "city",
+                "state",
+                "postal_code",
+                "country",
+                "voice",
+                "voice_ext",
+                "fax",
+                "fax_ext",
+                "email",
+                "url",
+                "whois_server",
+                "whois_url",
+                "created_at",
+                "updated_at",
+            ),
+            *_cols(f, "rdap_base_url", "abuse_name", "abuse_email", "abuse_voice"),
+        ).select_from(s.outerjoin(f, f.c.client_id == s.c.client_id))
+        self.duplicates(f, "client_id", "rdapd:registrarFacts", "registrar facts")
+        if _copy(self.conn, _t(Registrar), query) != self.st.count(s):
+            self.duplicates(s, "client_id", "rdeRegistrar:registrar", "registrar id")
+            raise DepositError("registrars could not be loaded (duplicate registrar)")
+        orphan = self.first(
+            select(f.c.line, f.c.client_id)
+            .select_from(f.outerjoin(s, s.c.client_id == f.c.client_id))
+            .where(s.c.id.is_(None))
+            .order_by(f.c.line)
+        )
+        if orphan is not None:
+            raise DepositError(
+                f"line {orphan.line}: <rdapd:registrarFacts> {orphan.client_id}: registrar "
+                f"'{orphan.client_id}' is not in the deposit"
+            )
+
+    def _unknown_registrar(self, stage: Table, tag: str, ident: str) -> None:
+        r = _t(Registrar)
+        row = self.first(
+            select(stage.c.line, stage.c[ident], stage.c.clid)
+            .select_from(stage.outerjoin(r, r.c.client_id == stage.c.clid))
+            .where(r.c.id.is_(None))
+            .order_by(stage.c.line)
+        )
+        if row is not None:
+            raise DepositError(
+                f"line {row.line}: <{tag}> {row[1]}: registrar '{row.clid}' is not in the deposit"
+            )
+
+    def contacts(self) -> None:
+        s, f, r = S_CONTACT, S_CONTACT_FACTS, _t(Registrar)
+        query = select(
+            *_cols(s, "id", "handle", "roid"),
+            r.c.id.label("registrar_id"),
+            *_cols(
+                s,
+                "created_by",
+                "updated_by",
+                "statuses",
+                "voice",
+                "voice_ext",
+                "fax",
+                "fax_ext",
+                "email",
+                "created_at",
+                "updated_at",
+                "transferred_at",
+                "disclose",
+            ),
+            func.coalesce(f.c.person_kind, "natural").label("person_kind"),
+            _JsonText(func.coalesce(f.c.publish_consent, "[]")).label("publish_consent"),
+            f.c.consent_at,
+            func.coalesce(f.c.verification_status, "unverified").label("verification_status"),
+            *_cols(
+                f,
+                "verified_at",
+                "verification_method",
+                "community_id",
+                "eligibility_verified_at",
+                "registrant_group",
+            ),
+        ).select_from(s.join(r, r.c.client_id == s.c.clid).outerjoin(f, f.c.handle == s.c.handle))
+        self.duplicates(f, "handle", "rdapd:contactFacts", "contact facts")
+        if _copy(self.conn, _t(Contact), query) != self.st.count(s):
+            self._unknown_registrar(s, "rdeContact:contact", "handle")
+            self.duplicates(s, "handle", "rdeContact:contact", "contact id")
+            self.duplicates(s, "roid", "rdeContact:contact", "roid")
+            raise DepositError("contacts could not be loaded")
+        c = _t(Contact)
+        orphan = self.first(
+            select(f.c.line, f.c.handle)
+            .select_from(f.outerjoin(c, c.c.handle == f.c.handle))
+            .where(c.c.id.is_(None))
+            .order_by(f.c.line)
+        )
+        if orphan is not None:
+            raise DepositError(
+                f"line {orphan.line}: <rdapd:contactFacts> {orphan.handle}: contact "
+                f"'{orphan.handle}' is not in the deposit"
+            )
+        self.plain(S_POSTAL, _t(PostalInfo))
+
+    def plain(self, stage: Table, table: Table) -> None:
+        """Copy rows that carry no string reference (their parents' ids are already ours)."""
+        _copy(self.conn, table, select(*_cols(stage, *stage.c.keys())))
+
+    def hosts(self) -> None:
+        s, r = S_HOST, _t(Registrar)
+        query = select(
+            *_cols(s, "id", "roid", "ldh_name", "unicode_name"),
+            r.c.id.label("registrar_id"),
+            *_cols(
+                s,
+                "created_by",
+                "updated_by",
+                "statuses",
+                "created_at",
+                "updated_at",
+                "transferred_at",
+            ),
+        ).select_from(s.join(r, r.c.client_id == s.c.clid))
+        if _copy(self.conn, _t(Host), query) != self.st.count(s):
+            self._unknown_registrar(s, "rdeHost:host", "ldh_name")
+            self.duplicates(s, "ldh_name", "rdeHost:host", "host name")
+            self.duplicates(s, "roid", "rdeHost:host", "roid")
+            raise DepositError("hosts could not be loaded")
+        self.plain(S_HOST_ADDR, _t(HostAddress))
+
+    def domains(self) -> None:
+        s, r, c = S_DOMAIN, _t(Registrar), _t(Contact)
+        query = (
+            select(
+                *_cols(s, "id", "roid", "ldh_name", "unicode_name", "tld"),
+                r.c.id.label("registrar_id"),
+                c.c.id.label("registrant_id"),
+                *_cols(
+                    s,
+                    "created_by",
+                    "updated_by",
+                    "statuses",
+                    "created_at",
+                    "expires_at",
+                    "updated_at",
+                    "transferred_at",
+                    "idn_table",
+                    "original_name",
+                    "delegation_signed",
+                    "max_sig_life",
+                ),
+            )
+            .select_from(
+                s.join(r, r.c.client_id == s.c.clid).outerjoin(c, c.c.handle == s.c.registrant)
+            )
+            .where(or_(s.c.registrant.is_(None), c.c.id.is_not(None)))
+        )
+        if _copy(self.conn, _t(Domain), query) != self.st.count(s):
+            self._unknown_registrar(s, "rdeDomain:domain", "ldh_name")
+            row = self.first(
+                select(s.c.line, s.c.ldh_name, s.c.registrant)
+                .select_from(s.outerjoin(c, c.c.handle == s.c.registrant))
+                .where(and_(s.c.registrant.is_not(None), c.c.id.is_(None)))
+                .order_by(s.c.line)
+            )
+            if row is not None:
+                raise DepositError(
+                    f"line {row.line}: <rdeDomain:domain> {row.ldh_name}: registrant "
+                    f"'{row.registrant}' is not in the deposit"
+                )
+            self.duplicates(s, "ldh_name", "rdeDomain:domain", "domain name")
+            self.duplicates(s, "roid", "rdeDomain:domain", "roid")
+            raise DepositError("domains could not be loaded")
+        self.domain_contacts()
+        self.nameservers()
+        self.plain(S_DS, _t(DsRecord))
+        self.plain(S_KEY, _t(DnsKey))
+
+    def _child_problem(self, stage: Table, join: Any, condition: Any, what: str) -> None:
+        d = S_DOMAIN
+        row = self.first(
+            select(
+                d.c.line,
+                d.c.ldh_name,
+                stage.c.ldh_name if what == "host" else stage.c.handle,
+                *([stage.c.type] if what == "contact" else []),
+            )
+            .select_from(stage.join(d, d.c.id == stage.c.domain_id).outerjoin(*join))
+            .where(condition)
+            .order_by(d.c.line)
+        )
+        if row is not None:
+            label = f"contact '{row[2]}' ({row[3]})" if what == "contact" else f"host '{row[2]}'"
+            raise DepositError(
+                f"line {row.line}: <rdeDomain:domain> {row.ldh_name}: {label} is not in the deposit"
+            )
+
+    def domain_contacts(self) -> None:
+        s, c = S_DOMAIN_CONTACT, _t(Contact)
+        query = select(s.c.id, s.c.domain_id, c.c.id.label("contact_id"), s.c.type).select_from(
+            s.join(c, c.c.handle == s.c.handle)
+        )
+        if _copy(self.conn, _t(DomainContact), query) != self.st.count(s):
+            self._child_problem(s, (c, c.c.handle == s.c.handle), c.c.id.is_(None), "contact")
+            self._duplicate_children(s, (s.c.domain_id, s.c.handle, s.c.type), "contact")
+
+    def nameservers(self) -> None:
+        s, h = S_NAMESERVER, _t(Host)
+        objects = (
+            select(
+                s.c.id,
+                s.c.domain_id,
+                s.c.position,
+                h.c.id.label("host_id"),
+                s.c.ldh_name,
+                _column(s, "addresses"),
+            )
+            .select_from(s.join(h, h.c.ldh_name == s.c.ldh_name))
+            .where(s.c.is_object.is_(True))
+        )
+        attrs = select(
+            s.c.id,
+            s.c.domain_id,
+            s.c.position,
+            literal(None, Integer).label("host_id"),
+            s.c.ldh_name,
+            _column(s, "addresses"),
+        ).where(s.c.is_object.is_(False))
+        table: Table = _t(DomainNameserver)
+        copied = _copy(self.conn, table, objects) + _copy(self.conn, table, attrs)
+        if copied != self.st.count(s):
+            self._child_problem(
+                s,
+                (h, h.c.ldh_name == s.c.ldh_name),
+                and_(s.c.is_object.is_(True), h.c.id.is_(None)),
+                "host",
+            )
+            self._duplicate_children(s, (s.c.domain_id, s.c.ldh_name), "name server")
+
+    def _duplicate_children(self, stage: Table, key: tuple[Any, ...], what: str) -> None:
+        d = S_DOMAIN
+        row = self.first(
+            select(d.c.line, d.c.ldh_name, key[1])
+            .select_from(stage.join(d, d.c.id == stage.c.domain_id))
+            .group_by(d.c.line, d.c.ldh_name, *key)
+            .having(func.count() > 1)
+            .order_by(d.c.line)
+        )
+        where = f"line {row.line}: <rdeDomain:domain> {row.ldh_name}: " if row else ""
+        name = f" '{row[2]}'" if row else ""
+        raise DepositError(f"{where}{what}{name} is listed twice")
+
+    def nndn(self) -> None:
+        s, pn = S_NNDN, S_PROTECTED
+        query = select(
+            *_cols(s, "id", "ldh_name", "unicode_name", "idn_table", "original_name", "state"),
+            pn.c.reason,
+            s.c.created_at,
+        ).select_from(s.outerjoin(pn, pn.c.ldh_name == s.c.ldh_name))
+        self.duplicates(pn, "ldh_name", "rdapd:protectedName", "protected name")
+        if _copy(self.conn, _t(NonDelegatedName), query) != self.st.count(s):
+            self.duplicates(s, "ldh_name", "rdeNNDN:NNDN", "name")
+            raise DepositError("non-delegated names could not be loaded")
+        orphan = self.first(
+            select(pn.c.line, pn.c.ldh_name)
+            .select_from(pn.outerjoin(s, s.c.ldh_name == pn.c.ldh_name))
+            .where(s.c.id.is_(None))
+            .order_by(pn.c.line)
+        )
+        if orphan is not None:
+            raise DepositError(
+                f"line {orphan.line}: <rdapd:protectedName> {orphan.ldh_name}: name is not an "
+                "<rdeNNDN:NNDN> of the deposit"
+            )
+
+    def idn_tables(self) -> None:
+        s = S_IDN
+        query = select(*_cols(s, "id", "table_id", "url", "url_policy"))
+        if _copy(self.conn, _t(IdnTable), query) != self.st.count(s):
+            self.duplicates(s, "table_id", "rdeIDN:idnTableRef", "IDN table id")
+            raise DepositError("IDN tables could not be loaded")
+
+
+# --- the import ------------------------------------------------------------------------------
+
+
+def _check_header(header: p.Header | None, counts: dict[str, int], info: p.DepositInfo) -> None:
+    if header is None:
+        raise DepositError(f"line {info.line}: <rde:deposit>: missing <rdeHeader:header>")
+    declared = {c.uri: c for c in header.counts}
+    for c in header.counts:
+        if c.uri in counts and counts[c.uri] != c.count:
+            raise DepositError(
+                f"line {c.line}: <rdeHeader:count> {c.uri}: header says {c.count}, "
+                f"deposit has {counts[c.uri]}"
+            )
+    for uri, n in counts.items():
+        if n and uri in OBJECT_NAMES and uri not in declared:
+            raise DepositError(
+                f"line {header.line}: <rdeHeader:header>: no <rdeHeader:count> for {uri}, "
+                f"deposit has {n}"
+            )
+
+
+def _stage_all(  # noqa: PLR0912 - one branch per record type
+    st: _Stager, records: Iterable[p.Record]
+) -> tuple[p.DepositInfo, p.Header, dict[str, int]]:
+    info: p.DepositInfo | None = None
+    header: p.Header | None = None
+    counts: dict[str, int] = dict.fromkeys(OBJECT_NAMES, 0)
+    extension: dict[str, int] = {"contactFacts": 0, "registrarFacts": 0, "protectedName": 0}
+    for record in records:
+        if isinstance(record, p.DomainRecord):
+            _stage_domain(st, record)
+            counts[p.DOMAIN] += 1
+        elif isinstance(record, p.ContactRecord):
+            _stage_contact(st, record)
+            counts[p.CONTACT] += 1
+        elif isinstance(record, p.HostRecord):
+            _stage_host(st, record)
+            counts[p.HOST] += 1
+        elif isinstance(record, p.ContactFacts):
+            _stage_contact_facts(st, record)
+            extension["contactFacts"] += 1
+        elif isinstance(record, p.RegistrarRecord):
+            _stage_registrar(st, record)
+            counts[p.REGISTRAR] += 1
+        elif isinstance(record, p.RegistrarFacts):
+            st.add(
+                S_REGISTRAR_FACTS,
+                {
+                    "line": record.line,
+                    "client_id": record.client_id,
+                    "rdap_base_url": record.rdap_base_url,
+                    "abuse_name": record.abuse_name,
+                    "abuse_email": record.abuse_email,
+                    "abuse_voice": record.abuse_voice,
+                },
+            )
+            extension["registrarFacts"] += 1
+        elif isinstance(record, p.NndnRecord):
+            st.add(
+                S_NNDN,
+                {
+                    "line": record.line,
+                    "ldh_name": record.name,
+                    "unicode_name": record.unicode_name,
+                    "idn_table": record.idn_table,
+                    "original_name": record.original_name,
+                    "state": record.state,
+                    "created_at": record.created,
+                },
+            )
+            counts[p.NNDN] += 1
+        elif isinstance(record, p.ProtectedName):
+            st.add(
+                S_PROTECTED, {"line": record.line, "ldh_name": record.name, "reason": record.reason}
+            )
+            extension["protectedName"] += 1
+        elif isinstance(record, p.IdnTableRecord):
+            st.add(
+                S_IDN,
+                {
+                    "line": record.line,
+                    "table_id": record.table_id,
+                    "url": record.url,
+                    "url_policy": record.url_policy,
+                },
+            )
+            counts[p.IDN] += 1
+        elif isinstance(record, p.Header):
+            if header is not None:
+                raise DepositError(
+                    f"line {record.line}: <rdeHeader:header>: second header (first at line "
+                    f"{header.line})"
+                )
+            header = record
+        elif isinstance(record, p.DepositInfo):
+            if record.deposit_type != "FULL":
+                raise DepositError(
+                    f"line {record.line}: <rde:deposit>: type {record.deposit_type} cannot be "
+                    "imported; only FULL deposits replace the registry content"
+                )
+            info = record
+    st.flush()
+    if info is None:  # the parser raises first; kept for type narrowing
+        raise DepositError("line 1: <rde:deposit>: missing <rde:watermark>")
+    _check_header(header, counts, info)
+    assert header is not None
+    named = {OBJECT_NAMES[uri]: n for uri, n in counts.items()}
+    return info, header, named | extension
+
+
+def _check_tld(conn: Connection, tld: str) -> None:
+    s = S_DOMAIN
+    row = conn.execute(
+        select(s.c.line, s.c.ldh_name).where(s.c.tld != tld).order_by(s.c.line).limit(1)
+    ).first()
+    if row is not None:
+        raise DepositError(
+            f"line {row.line}: <rdeDomain:domain> {row.ldh_name}: not under the deposit's "
+            f"TLD '{tld}'"
+        )
+
+
+def _reset_sequences(conn: Connection) -> None:
+    """PostgreSQL: move each serial past the ids the loader assigned."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in REGISTRY_TABLES:
+        highest = select(func.max(table.c.id)).scalar_subquery()
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        conn.execute(select(func.setval(sequence, func.coalesce(highest, 0) + 1, false())))
+
+
+def _drop_stage(conn: Connection) -> None:
+    for table in reversed(_stage.sorted_tables):
+        conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
+
+
+def import_deposit(
+    db: Database,
+    source: str | Path | IO[bytes],
+    *,
+    now: Callable[[], dt.datetime] | None = None,
+) -> ImportResult:
+    """Replace the registry content with a FULL deposit, in one transaction.
+
+    Raises DepositError (message: line, element, problem) and leaves the database unchanged
+    when the deposit is refused.
+    """
+    started = time.perf_counter()
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    with db.engine.connect() as conn:
+        try:
+            with conn.begin():
+                _drop_stage(conn)
+                _stage.create_all(conn)
+                st = _Stager(conn)
+                info, header, counts = _stage_all(st, p.parse_deposit(source))
+                _check_tld(conn, header.tld)
+                for table, column in STAGE_INDEXES:
+                    conn.execute(text(f"CREATE INDEX {table.name}_ix ON {table.name} ({column})"))
+                for table in REGISTRY_TABLES:
+                    conn.execute(delete(table))
+                copier = _Copier(conn, st)
+                copier.registrars()
+                copier.contacts()
+                copier.hosts()
+                copier.domains()
+                copier.idn_tables()
+                copier.nndn()
+                conn.execute(
+                    insert(_t(Tld)),
+                    [
+                        {
+                            "id": 1,
+                            "name": header.tld,
+                            "unicode_name": _unicode_tld(header.tld),
+                        }
+                    ],
+                )
+                _reset_sequences(conn)
+                conn.execute(
+                    insert(_t(Deposit)),
+                    [
+                        {
+                            "deposit_id": info.deposit_id,
+                            "deposit_type": info.deposit_type,
+                            "watermark": info.watermark,
+                            "tld": header.tld,
+                            "imported_at": clock(),
+                            "counts": counts,
+                        }
+                    ],
+                )
+                _drop_stage(conn)
+        finally:
+            # Temporary tables may outlive a rolled-back transaction on SQLite; never leave them.
+            if conn.in_transaction():
+                conn.rollback()
+            with conn.begin():
+                _drop_stage(conn)
+    return ImportResult(
+        deposit_id=info.deposit_id,
+        deposit_type=info.deposit_type,
+        tld=header.tld,
+        watermark=info.watermark,
+        counts=counts,
+        elapsed=time.perf_counter() - started,
+    )
+
+
+def _unicode_tld(tld: str) -> str | None:
+    if not tld.startswith("xn--"):
+        return None
+    try:
+        return str(idna.decode(tld))
+    except (idna.IDNAError, UnicodeError):
+        return None
