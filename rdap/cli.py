@@ -98,3 +98,38 @@ def serve_command(bind: str, workers: int) -> None:
 
 
 COMMANDS.append(serve_command)
+
+
+@click.command("demo")
+@click.option("--size", default=2000, show_default=True, help="domains in the demo registry")
+@click.option("--tld", default="post", show_default=True, help="the demo TLD")
+@click.option("--seed", default=1, show_default=True, help="seed of the generated registry")
+@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="RDAP HOST:PORT")
+@click.option("--no-serve", is_flag=True, help="load the demo registry and exit")
+def demo_command(size: int, tld: str, seed: int, bind: str, no_serve: bool) -> None:
+    """Load a generated registry into the embedded database and serve it on localhost."""
+    from rdap import demo
+    from rdap.app import runtime_of
+    from rdap.errors import DepositError
+
+    runtime = runtime_of(current_app)
+    try:
+        result = demo.prepare(runtime, tld=tld, size=size, seed=seed)
+    except (DepositError, ValueError) as exc:
+        click.echo(f"rdapd: demo: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"demo registry loaded into {runtime.settings.effective_database_url}")
+    click.echo("  " + ", ".join(f"{n} {kind}" for kind, n in result.counts.items()))
+    base = runtime.settings.base_url.rstrip("/") or f"http://{bind}"
+    click.echo("try:")
+    for url in demo.examples(runtime, base):
+        click.echo(f"  curl -s '{url}'")
+    if no_serve:
+        return
+    from rdap.serve import serve
+
+    click.echo(f"serving RDAP on http://{bind} (Ctrl-C stops)")
+    serve(runtime.settings, bind)
+
+
+COMMANDS.append(demo_command)

@@ -6,6 +6,7 @@ import datetime as dt
 import ipaddress
 
 from flask import Blueprint, Response, current_app, g, request
+from werkzeug.urls import iri_to_uri
 
 from rdap import query as q
 from rdap.auth import authenticate, reject_token_in_query
@@ -73,7 +74,7 @@ def context() -> LookupContext:
     rt = runtime()
     return LookupContext(
         base_url=base_url(),
-        request_url=request.url,
+        request_url=iri_to_uri(request.url),
         now=dt.datetime.now(dt.UTC),
         contact_uri_template=rt.profile.contact_uri,
         help_description=rt.profile.help_description,
