@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.urls import iri_to_uri
 
 from rdap import query as q
-from rdap.auth import authenticate, reject_token_in_query
-from rdap.errors import NotImplementedQuery, QueryError, Unauthorized
+from rdap.errors import NotImplementedQuery, QueryError
 from rdap.lookup import LookupContext, lookup
-from rdap.principal import ANONYMOUS, PURPOSE_PARAM, Principal, principal_for
-from rdap.ratelimit import LOOKUP, PRINCIPAL_ATTR, limit_rdap
+from rdap.ratelimit import LOOKUP, limit_rdap
 from rdap.render import rdap_json
 from rdap.repository import Repository
 from rdap.runtime import Runtime
-from rdap.views.oauth import oauth_state
+from rdap.views.identity import identify, principal
 
 blueprint = Blueprint("rdap", __name__)
+blueprint.before_request(identify)
 
 SEARCH_PATHS = frozenset({"domains", "nameservers", "entities"})
 MAX_PATH_LENGTH = 2048
@@ -33,41 +31,6 @@ def runtime() -> Runtime:
 def base_url() -> str:
     configured = runtime().settings.base_url
     return configured.rstrip("/") if configured else request.host_url.rstrip("/")
-
-
-def principal() -> Principal:
-    found: Principal | None = g.get(PRINCIPAL_ATTR)
-    return found or ANONYMOUS
-
-
-def _loopback(address: str | None) -> bool:
-    try:
-        return address is not None and ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
-@blueprint.before_request
-def identify() -> None:
-    """Who is asking: no credential is the public; a bad credential is a 401, never a fallback."""
-    reject_token_in_query(request.args)
-    rt = runtime()
-    header = request.headers.get("Authorization")
-    purpose = request.args.get(PURPOSE_PARAM)
-    if header is None and purpose is None:
-        g.principal = ANONYMOUS
-        return
-    if (
-        header is not None
-        and rt.settings.require_tls
-        and not request.is_secure
-        and not _loopback(request.remote_addr)
-    ):
-        raise Unauthorized("bearer tokens are accepted only over TLS")
-    verifier = oauth_state(current_app).verifier
-    claims = authenticate(header, verifier=verifier, now=dt.datetime.now(dt.UTC))
-    with rt.db.read_scope() as session:
-        g.principal = principal_for(claims, purpose=purpose, session=session)
 
 
 def context() -> LookupContext:
