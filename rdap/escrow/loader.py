@@ -47,6 +47,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
@@ -721,10 +722,8 @@ class _Copier:
             ),
             *_cols(f, "rdap_base_url", "abuse_name", "abuse_email", "abuse_voice"),
         ).select_from(s.outerjoin(f, f.c.client_id == s.c.client_id))
+        self.duplicates(s, "client_id", "rdeRegistrar:registrar", "registrar id")
         self.duplicates(f, "client_id", "rdapd:registrarFacts", "registrar facts")
-        if _copy(self.conn, _t(Registrar), query) != self.st.count(s):
-            self.duplicates(s, "client_id", "rdeRegistrar:registrar", "registrar id")
-            raise DepositError("registrars could not be loaded (duplicate registrar)")
         orphan = self.first(
             select(f.c.line, f.c.client_id)
             .select_from(f.outerjoin(s, s.c.client_id == f.c.client_id))
@@ -736,6 +735,27 @@ class _Copier:
                 f"line {orphan.line}: <rdapd:registrarFacts> {orphan.client_id}: registrar "
                 f"'{orphan.client_id}' is not in the deposit"
             )
+        # Registrars keep their row ids across deposits (matched by client id), so what refers
+        # to them from outside the deposit (OAuth clients, complaints) stays bound to them.
+        table = _t(Registrar)
+        existing = {
+            row[0]: row[1] for row in self.conn.execute(select(table.c.client_id, table.c.id))
+        }
+        self.conn.execute(delete(table).where(table.c.client_id.not_in(select(s.c.client_id))))
+        next_id = max(existing.values(), default=0) + 1
+        inserts = []
+        for row in self.conn.execute(query).mappings():
+            values = dict(row)
+            known = existing.get(values["client_id"])
+            if known is None:
+                values["id"] = next_id
+                next_id += 1
+                inserts.append(values)
+            else:
+                values["id"] = known
+                self.conn.execute(update(table).where(table.c.id == known).values(**values))
+        if inserts:
+            self.conn.execute(insert(table), inserts)
 
     def _unknown_registrar(self, stage: Table, tag: str, ident: str) -> None:
         r = _t(Registrar)
@@ -1143,7 +1163,8 @@ def import_deposit(
                 for table, column in STAGE_INDEXES:
                     conn.execute(text(f"CREATE INDEX {table.name}_ix ON {table.name} ({column})"))
                 for table in REGISTRY_TABLES:
-                    conn.execute(delete(table))
+                    if table.name != "registrars":  # updated in place, see registrars()
+                        conn.execute(delete(table))
                 copier = _Copier(conn, st)
                 copier.registrars()
                 copier.contacts()

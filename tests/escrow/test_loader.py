@@ -22,6 +22,7 @@ from rdap.models import (
     Host,
     IdnTable,
     NonDelegatedName,
+    OAuthClient,
     Registrar,
     Tld,
 )
@@ -136,6 +137,43 @@ def test_full_deposit_replaces_everything(db: Database, generated: Path) -> None
     load(db, DATA / "small-valid.xml")
     with db.read_scope() as session:
         assert session.scalars(select(Domain.ldh_name)).all() == ["example.post"]
+
+
+def test_reimport_keeps_registrars_and_their_oauth_clients_bound(
+    db: Database, generated: Path
+) -> None:
+    from rdap.oauth import service
+
+    load(db, generated)
+    with db.session_scope() as session:
+        before = dict(session.execute(select(Registrar.client_id, Registrar.id)).all())
+        client, _ = service.create_client(
+            session,
+            role="registrar",
+            name="postreg",
+            registrar_iana_id=session.scalars(
+                select(Registrar.iana_id).where(Registrar.client_id == "postreg")
+            ).one(),
+            purposes=(),
+            now=NOW,
+        )
+        client_id = client.client_id
+    load(db, generated)
+    with db.read_scope() as session:
+        after = dict(session.execute(select(Registrar.client_id, Registrar.id)).all())
+        bound = session.scalars(
+            select(OAuthClient.registrar_id).where(OAuthClient.client_id == client_id)
+        ).one()
+    assert after == before
+    assert bound == before["postreg"]
+    load(db, DATA / "small-valid.xml")  # a deposit without that registrar unbinds its clients
+    with db.read_scope() as session:
+        assert (
+            session.scalars(
+                select(OAuthClient.registrar_id).where(OAuthClient.client_id == client_id)
+            ).one()
+            is None
+        ) == ("postreg" not in set(session.scalars(select(Registrar.client_id))))
 
 
 @pytest.mark.postgres_only
