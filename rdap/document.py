@@ -235,13 +235,32 @@ def contact_entity(contact: ContactRecord, role: str | None, links: Links) -> di
     return entity
 
 
+# Consent is recorded per EPP disclose element (deposit extension); policy speaks of fields.
+CONSENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "org": ("org",),
+    "addr": ("street", "city", "postal_code"),
+    "voice": ("phone", "phone_ext"),
+    "fax": ("fax", "fax_ext"),
+    "email": ("email",),
+}
+
+
+def consented_fields(elements: Iterable[str]) -> frozenset[str]:
+    """Policy field names covered by the consented elements (unknown names count as fields)."""
+    fields: set[str] = set()
+    for element in elements:
+        fields.update(CONSENT_FIELDS.get(element, (element,)))
+    return frozenset(fields)
+
+
 def contact_facts(contact: ContactRecord, path: str, role: str) -> EntityFacts:
     return EntityFacts(
         path=path,
         role=role,
         handle=contact.handle,
         person_kind=contact.person_kind,
-        publish_consent=contact.publish_consent,
+        publish_consent=consented_fields(contact.publish_consent),
         registrar_id=contact.registrar_id,
     )
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 import unicodedata
+from collections.abc import Mapping
 
 import idna
 
@@ -147,6 +149,262 @@ def parse_path(segments: list[str]) -> Query:
                 raise QueryError("a domain name needs at least two labels")
             return DomainLookup(name, as_unicode)
         return NameserverLookup(name, as_unicode)
+    if kind in ("domains", "nameservers", "entities"):
+        raise QueryError("a search takes its parameters in the query string; see /help")
     if kind in UNSUPPORTED_LOOKUPS:
         raise NotImplementedQuery(f"this server does not serve /{kind}/ queries")
     raise QueryError("not an RDAP query this server understands; see /help")
+
+
+# --- searches (RFC 9082 §3.2, RFC 8977 paging/sorting, RFC 8982 subsetting, RFC 9536) ---------
+FIELD_SETS = ("id", "brief", "full")
+DOMAIN_SORTS = {
+    "name": "ldhName",
+    "registrationDate": "registration",
+    "expirationDate": "expiration",
+    "lastChangedDate": "last changed",
+}
+NAMESERVER_SORTS = {"name": "ldhName"}
+ENTITY_SORTS = {"handle": "handle"}
+REVERSE_PROPERTIES = ("fn", "handle", "email", "role")
+REVERSE_ROLES = frozenset({"registrant", "administrative", "technical", "billing"})
+MAX_PATTERN_LENGTH = 255
+
+
+@dataclasses.dataclass(frozen=True)
+class NamePattern:
+    """A name search pattern: exact, or a label prefix followed by '*' and optional suffix.
+
+    `prefix` is compared with the A-label form (`ldh`) or, when the caller typed non-ASCII
+    characters before the '*', with the U-label form (`unicode`).
+    """
+
+    exact: DomainName | None
+    prefix: str = ""
+    suffix: str = ""  # ".post" or "" (labels after the wildcard label, A-label form)
+    unicode: bool = False
+
+    @property
+    def is_exact(self) -> bool:
+        return self.exact is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class SortKey:
+    property: str
+    descending: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchOptions:
+    count: bool = False
+    sort: SortKey | None = None
+    cursor: str | None = None
+    field_set: str = "full"
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainSearch:
+    by: str  # "name", "nsLdhName", "nsIp"
+    pattern: NamePattern | None
+    ip: str | None
+    options: SearchOptions
+
+
+@dataclasses.dataclass(frozen=True)
+class NameserverSearch:
+    by: str  # "name", "ip"
+    pattern: NamePattern | None
+    ip: str | None
+    options: SearchOptions
+
+
+@dataclasses.dataclass(frozen=True)
+class EntitySearch:
+    by: str  # "fn", "handle"
+    value: str  # exact text, or prefix when `partial`
+    partial: bool
+    options: SearchOptions
+
+
+@dataclasses.dataclass(frozen=True)
+class ReverseSearch:
+    """Domains related to an entity (RFC 9536): every given property must match."""
+
+    fn: str | None
+    fn_partial: bool
+    handle: str | None
+    email: str | None
+    role: str | None
+    options: SearchOptions
+
+
+Search = DomainSearch | NameserverSearch | EntitySearch | ReverseSearch
+
+
+def _single(args: Mapping[str, list[str]], name: str) -> str | None:
+    values = args.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise QueryError(f"the parameter {name} is given more than once")
+    return values[0]
+
+
+def parse_name_pattern(raw: str) -> NamePattern:
+    """RFC 9082 §4.1: '*' matches zero or more trailing characters of a label; complete labels
+    may precede that label, and a label suffix may follow it. Only one '*', after at least
+    two characters."""
+    if not raw or len(raw) > MAX_PATTERN_LENGTH:
+        raise QueryError("the search pattern is empty or too long")
+    if "*" not in raw:
+        name, _ = parse_domain_name(raw)
+        return NamePattern(exact=name)
+    _reject_controls(raw)
+    before, _, after = raw.partition("*")
+    if "*" in after or (after and not after.startswith(".")):
+        raise QueryError("unsupported pattern: one '*' is allowed, at the end of a label")
+    if len(before) < MIN_PREFIX:
+        raise QueryError(f"a partial match needs at least {MIN_PREFIX} characters before '*'")
+    *complete, partial = before.split(".")
+    suffix_ldh = suffix_unicode = ""
+    if after:
+        suffix_name, _ = parse_domain_name(after[1:])
+        suffix_ldh = "." + suffix_name.ldh
+        suffix_unicode = "." + (suffix_name.unicode or suffix_name.ldh)
+    leading: list[tuple[str, str]] = []
+    for label in complete:
+        if not label:
+            raise QueryError("the name has an empty label")
+        leading.append(_label_forms(label))
+    if not partial:
+        raise QueryError("unsupported pattern: '*' must follow characters of a label")
+    if before.isascii():
+        lower = partial.lower()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", lower):
+            raise QueryError("the part before '*' is not the start of a valid LDH label")
+        prefix = "".join(a + "." for a, _ in leading) + lower
+        return NamePattern(exact=None, prefix=prefix, suffix=suffix_ldh)
+    try:
+        mapped = idna.uts46_remap(partial, std3_rules=True, transitional=False)
+    except (idna.IDNAError, UnicodeError):
+        raise QueryError("the part before '*' is not the start of a valid label") from None
+    if any(ch in "./" for ch in mapped) or not mapped:
+        raise QueryError("the part before '*' is not the start of a valid label")
+    prefix = "".join(u + "." for _, u in leading) + mapped
+    return NamePattern(exact=None, prefix=prefix, suffix=suffix_unicode, unicode=True)
+
+
+MIN_PREFIX = 2
+
+
+def _ip(raw: str) -> str:
+    try:
+        return str(ipaddress.ip_address(raw.strip()))
+    except ValueError:
+        raise QueryError("not a valid IPv4 or IPv6 address") from None
+
+
+def _options(args: Mapping[str, list[str]], sorts: Mapping[str, str]) -> SearchOptions:
+    count_raw = _single(args, "count")
+    if count_raw not in (None, "true", "false"):
+        raise QueryError("count must be true or false")
+    field_set = _single(args, "fieldSet") or "full"
+    if field_set not in FIELD_SETS:
+        raise QueryError("fieldSet must be one of id, brief, full")
+    sort = None
+    sort_raw = _single(args, "sort")
+    if sort_raw is not None:
+        if "," in sort_raw:
+            raise QueryError("this server sorts by one property at a time")
+        prop, _, direction = sort_raw.partition(":")
+        if prop not in sorts or direction not in ("", "a", "d"):
+            raise QueryError("unsupported sort; see sorting_metadata for the available sorts")
+        sort = SortKey(prop, descending=direction == "d")
+    cursor = _single(args, "cursor")
+    if cursor is not None and (not cursor or len(cursor) > 2048):
+        raise QueryError("the cursor is not valid")
+    return SearchOptions(count=count_raw == "true", sort=sort, cursor=cursor, field_set=field_set)
+
+
+_SEARCH_PARAMS = {"count", "sort", "cursor", "fieldSet"}
+
+
+def _exactly_one(args: Mapping[str, list[str]], names: tuple[str, ...]) -> tuple[str, str]:
+    given = [n for n in names if n in args]
+    if len(given) != 1:
+        raise QueryError(f"give exactly one of: {', '.join(names)}")
+    value = _single(args, given[0])
+    assert value is not None
+    return given[0], value
+
+
+def _check_known(args: Mapping[str, list[str]], allowed: set[str]) -> None:
+    unknown = set(args) - allowed - {"farv1_qp", "farv1_dnt"}
+    if unknown:
+        raise QueryError("unknown query parameter; see /help")
+
+
+def parse_search(segments: list[str], args: Mapping[str, list[str]]) -> Search:
+    """Map a search path and its query parameters to a Search."""
+    path = "/".join(segments)
+    if path == "domains":
+        _check_known(args, {"name", "nsLdhName", "nsIp"} | _SEARCH_PARAMS)
+        by, value = _exactly_one(args, ("name", "nsLdhName", "nsIp"))
+        options = _options(args, DOMAIN_SORTS)
+        if by == "nsIp":
+            return DomainSearch(by, None, _ip(value), options)
+        return DomainSearch(by, parse_name_pattern(value), None, options)
+    if path == "nameservers":
+        _check_known(args, {"name", "ip"} | _SEARCH_PARAMS)
+        by, value = _exactly_one(args, ("name", "ip"))
+        options = _options(args, NAMESERVER_SORTS)
+        if by == "ip":
+            return NameserverSearch(by, None, _ip(value), options)
+        return NameserverSearch(by, parse_name_pattern(value), None, options)
+    if path == "entities":
+        _check_known(args, {"fn", "handle"} | _SEARCH_PARAMS)
+        by, value = _exactly_one(args, ("fn", "handle"))
+        value, partial = _text_pattern(value)
+        if by == "handle" and not partial:
+            parse_handle(value)
+        return EntitySearch(by, value, partial, _options(args, ENTITY_SORTS))
+    if path == "domains/reverse_search/entity":
+        _check_known(args, set(REVERSE_PROPERTIES) | _SEARCH_PARAMS)
+        values = {name: _single(args, name) for name in REVERSE_PROPERTIES}
+        if not any(values[p] for p in ("fn", "handle", "email")):
+            raise QueryError("a reverse search needs fn, handle or email")
+        role = values["role"]
+        if role is not None and role not in REVERSE_ROLES:
+            raise QueryError("role must be registrant, administrative, technical or billing")
+        fn, fn_partial = _text_pattern(values["fn"]) if values["fn"] else (None, False)
+        email = values["email"]
+        if email is not None and ("*" in email or len(email) > 254 or "@" not in email):
+            raise QueryError("email must be a complete address")
+        handle = values["handle"]
+        if handle is not None:
+            parse_handle(handle)
+        return ReverseSearch(
+            fn=fn,
+            fn_partial=fn_partial,
+            handle=handle,
+            email=email.lower() if email else None,
+            role=role,
+            options=_options(args, DOMAIN_SORTS),
+        )
+    raise QueryError("not an RDAP search this server understands; see /help")
+
+
+def _text_pattern(raw: str) -> tuple[str, bool]:
+    """Free text with an optional trailing '*' (RFC 9082 §4.1)."""
+    if not raw or len(raw) > MAX_PATTERN_LENGTH:
+        raise QueryError("the search value is empty or too long")
+    _reject_controls(raw)
+    if "*" in raw[:-1]:
+        raise QueryError("unsupported pattern: '*' is allowed only at the end")
+    if raw.endswith("*"):
+        stem = raw[:-1].strip()
+        if len(stem) < MIN_PREFIX:
+            raise QueryError(f"a partial match needs at least {MIN_PREFIX} characters before '*'")
+        return stem, True
+    return raw.strip(), False

@@ -250,6 +250,7 @@ _HOST_SELECT = (
     .outerjoin(HA, HA.c.host_id == H.c.id)
 )
 HOST_BY_NAME = _HOST_SELECT.where(H.c.ldh_name == bindparam("name")).order_by(HA.c.id)
+HOSTS_BY_IDS = _HOST_SELECT.where(H.c.id.in_(_IDS)).order_by(H.c.id, HA.c.id)
 REGISTRAR_BY_ID = select(*_REGISTRAR_COLUMNS).where(R.c.id == bindparam("id"))
 REGISTRAR_BY_IANA_ID = (
     select(*_REGISTRAR_COLUMNS).where(R.c.iana_id == bindparam("iana_id")).order_by(R.c.id).limit(1)
@@ -424,9 +425,10 @@ class Repository:
         found = _group_hosts(self._all(HOST_BY_NAME, name=ldh_name))
         return found[0] if found else None
 
-    def hosts(self, statement: Select[Any]) -> list[HostRecord]:
-        """Hosts (with addresses) selected by a statement over the host columns + addresses."""
-        return _group_hosts(self.connection.execute(statement).all())
+    def hosts_by_ids(self, ids: Sequence[int]) -> list[HostRecord]:
+        if not ids:
+            return []
+        return _group_hosts(self._all(HOSTS_BY_IDS, ids=list(ids)))
 
     def registrar(self, registrar_id: int) -> RegistrarRecord | None:
         rows = self._all(REGISTRAR_BY_ID, id=registrar_id)
@@ -454,6 +456,6 @@ class Repository:
 
         return self.facts.database_updated_at(load) if self.facts else load()
 
-    def execute(self, statement: Select[Any]) -> Sequence[Row[Any]]:
+    def execute(self, statement: Select[Any]) -> Sequence[Any]:
         """Run a read-only statement (search stages build their own keyset queries)."""
         return self.connection.execute(statement).all()

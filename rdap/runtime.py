@@ -7,9 +7,17 @@ from typing import Any
 
 from rdap.auth import help_conformance
 from rdap.db import Database
+from rdap.instance import server_secret
 from rdap.profile import Profile, load_profile
 from rdap.redaction import Policy, load_policy
+from rdap.render.rdap_json import REVERSE_CONFORMANCE, SEARCH_CONFORMANCE
 from rdap.repository import FactsCache
+from rdap.search import (
+    REVERSE_SEARCH_PROPERTIES,
+    CursorCodec,
+    SearchPolicy,
+    load_search_policy,
+)
 from rdap.settings import Settings
 
 
@@ -19,10 +27,14 @@ class Runtime:
     db: Database
     profile: Profile
     policy: Policy
+    search_policy: SearchPolicy
+    cursors: CursorCodec
     # rdapConformance values and /help members contributed by extensions (auth, search).
     extra_conformance: list[str] = dataclasses.field(default_factory=list)
     help_members: dict[str, Any] = dataclasses.field(default_factory=dict)
     facts: FactsCache = dataclasses.field(default_factory=FactsCache)
+    # /help also names the search extensions and the reverse-search properties (RFC 9536).
+    help_conformance: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -33,5 +45,11 @@ class Runtime:
             profile=load_profile(settings.service_file),
             policy=load_policy(settings.policies_path),
             extra_conformance=list(conformance),
-            help_members=dict(help_members),
+            help_members={
+                **help_members,
+                "reverse_search_properties": REVERSE_SEARCH_PROPERTIES,
+            },
+            help_conformance=[*conformance, *SEARCH_CONFORMANCE, REVERSE_CONFORMANCE],
+            search_policy=load_search_policy(settings.policies_path),
+            cursors=CursorCodec(server_secret(settings)),
         )

@@ -16,6 +16,8 @@ from rdap import principal
 from rdap.redaction import jsonpath
 
 ELEMENTS_FILE = "elements.toml"
+# Policy files in the same directory that are not role files (read by other stages).
+NOT_ROLE_FILES = frozenset({ELEMENTS_FILE, "searches.toml"})
 METHODS = ("removal", "emptyValue")
 PERSON_KINDS = ("natural", "legal")
 PARTS = ("tel-ext",)
@@ -170,7 +172,7 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
     catalogue = directory / ELEMENTS_FILE
     if not catalogue.is_file():
         raise PolicyError(f"{catalogue}: missing element catalogue")
-    role_files = sorted(p for p in directory.glob("*.toml") if p.name != ELEMENTS_FILE)
+    role_files = sorted(p for p in directory.glob("*.toml") if p.name not in NOT_ROLE_FILES)
     return parse_policy(
         (ELEMENTS_FILE, catalogue.read_text(encoding="utf-8")),
         [(p.name, p.read_text(encoding="utf-8")) for p in role_files],

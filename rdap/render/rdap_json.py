@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
 from rdap.errors import RdapError
 from rdap.profile import Notice, Profile
 from rdap.redaction import RedactedDocument
+from rdap.search import SearchPage
 
 MEDIA_TYPE = "application/rdap+json"
 REDACTED_CONFORMANCE = "redacted"
@@ -79,3 +81,189 @@ def error_json(error: RdapError, profile: Profile | None = None) -> dict[str, An
 
 def render_error(error: RdapError, profile: Profile | None = None) -> bytes:
     return orjson.dumps(error_json(error, profile))
+
+
+# --- searches ---------------------------------------------------------------------------------
+SEARCH_CONFORMANCE = ("paging", "sorting", "subsetting")
+REVERSE_CONFORMANCE = "reverse_search"
+FIELD_SET_MEMBERS = {
+    "id": frozenset({"objectClassName", "handle", "ldhName", "unicodeName"}),
+    "brief": frozenset(
+        {
+            "objectClassName",
+            "handle",
+            "ldhName",
+            "unicodeName",
+            "status",
+            "roles",
+            "links",
+            "events",
+        }
+    ),
+}
+_PATH_KEYS = ("prePath", "postPath", "replacementPath")
+
+
+def _subset(body: dict[str, Any], field_set: str) -> dict[str, Any]:
+    members = FIELD_SET_MEMBERS.get(field_set)
+    if members is None:
+        return dict(body)
+    return {k: v for k, v in body.items() if k in members}
+
+
+def _top_member(path: str) -> str:
+    rest = path[2:] if path.startswith("$.") else ""
+    for i, ch in enumerate(rest):
+        if ch in ".[":
+            return rest[:i]
+    return rest
+
+
+def _result_object(
+    document: RedactedDocument, member: str, index: int, field_set: str
+) -> dict[str, Any]:
+    """One search result: subset, with its redacted[] paths made absolute in the response."""
+    out = _subset(document.body, field_set)
+    entries = []
+    for entry in document.redacted:
+        path = next((entry[k] for k in _PATH_KEYS if k in entry), None)
+        if path is not None and _top_member(path) not in out:
+            continue  # the member this entry speaks of is not in this field set
+        rewritten = dict(entry)
+        for key in _PATH_KEYS:
+            if key in rewritten and rewritten[key].startswith("$"):
+                rewritten[key] = f"$.{member}[{index}]" + rewritten[key][1:]
+        entries.append(rewritten)
+    if entries:
+        out["redacted"] = entries
+    return out
+
+
+def _with_params(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query += list(params.items())
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def search_json(
+    page: SearchPage,
+    *,
+    profile: Profile,
+    base_url: str,
+    request_url: str,
+    extra_conformance: Iterable[str] = (),
+    mapping: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    results = [
+        _result_object(doc, page.result_member, i, page.field_set)
+        for i, doc in enumerate(page.results)
+    ]
+    redacted = any("redacted" in r for r in results)
+    extra = [*extra_conformance, *SEARCH_CONFORMANCE]
+    if page.reverse:
+        extra.append(REVERSE_CONFORMANCE)
+    out: dict[str, Any] = {"rdapConformance": conformance(profile, extra, redacted)}
+    notices = [_notice(n, request_url, base_url) for n in profile.notices_for("search")]
+    if page.next_cursor is not None:
+        notices.append(
+            {
+                "title": "Search Results Truncated",
+                "type": "result set truncated due to excessive load",
+                "description": [
+                    f"This page holds {page.page_size} results; follow the 'next' link in "
+                    "paging_metadata for more."
+                ],
+            }
+        )
+    if notices:
+        out["notices"] = notices
+    out[page.result_member] = results
+    paging: dict[str, Any] = {"pageSize": page.page_size, "pageNumber": page.page_number}
+    if page.total_count is not None:
+        paging["totalCount"] = page.total_count
+    if page.next_cursor is not None:
+        paging["links"] = [
+            {
+                "value": request_url,
+                "rel": "next",
+                "href": _with_params(request_url, cursor=page.next_cursor),
+                "title": "Result Pagination Link",
+                "type": MEDIA_TYPE,
+            }
+        ]
+    out["paging_metadata"] = paging
+    current = page.sort.property if page.sort else None
+    available = []
+    for prop, json_path in page.sorts.items():
+        fresh = _with_params(request_url, sort=prop)
+        available.append(
+            {
+                "property": prop,
+                "jsonPath": json_path,
+                "default": prop == next(iter(page.sorts)),
+                "links": [
+                    {
+                        "value": request_url,
+                        "rel": "alternate",
+                        "href": _without(fresh, "cursor"),
+                        "title": "Result Ascending Sort Link",
+                        "type": MEDIA_TYPE,
+                    },
+                    {
+                        "value": request_url,
+                        "rel": "alternate",
+                        "href": _without(_with_params(request_url, sort=f"{prop}:d"), "cursor"),
+                        "title": "Result Descending Sort Link",
+                        "type": MEDIA_TYPE,
+                    },
+                ],
+            }
+        )
+    sorting: dict[str, Any] = {"availableSorts": available}
+    if current:
+        sorting = {
+            "currentSort": current + (":d" if page.sort and page.sort.descending else ""),
+            **sorting,
+        }
+    out["sorting_metadata"] = sorting
+    out["subsetting_metadata"] = {
+        "currentFieldSet": page.field_set,
+        "availableFieldSets": [
+            {
+                "name": name,
+                "description": FIELD_SET_DESCRIPTIONS[name],
+                "default": name == "full",
+                "links": [
+                    {
+                        "value": request_url,
+                        "rel": "alternate",
+                        "href": _without(_with_params(request_url, fieldSet=name), "cursor"),
+                        "title": "Result Subset Link",
+                        "type": MEDIA_TYPE,
+                    }
+                ],
+            }
+            for name in ("id", "brief", "full")
+        ],
+    }
+    if mapping:
+        out["reverse_search_properties_mapping"] = mapping
+    return out
+
+
+FIELD_SET_DESCRIPTIONS = {
+    "id": "Only the key fields identifying each object",
+    "brief": "Key fields, status, events and links of each object",
+    "full": "The complete objects",
+}
+
+
+def _without(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def render_search(page: SearchPage, **kwargs: Any) -> bytes:
+    return orjson.dumps(search_json(page, **kwargs))

@@ -8,18 +8,18 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.urls import iri_to_uri
 
 from rdap import query as q
-from rdap.errors import NotImplementedQuery, QueryError
+from rdap.errors import QueryError
 from rdap.lookup import LookupContext, lookup
-from rdap.ratelimit import LOOKUP, limit_rdap
+from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.render import rdap_json
 from rdap.repository import Repository
 from rdap.runtime import Runtime
+from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
 from rdap.views.identity import identify, principal
 
 blueprint = Blueprint("rdap", __name__)
 blueprint.before_request(identify)
 
-SEARCH_PATHS = frozenset({"domains", "nameservers", "entities"})
 MAX_PATH_LENGTH = 2048
 
 
@@ -50,6 +50,7 @@ def rdap_response(body: bytes, status: int = 200) -> Response:
 
 def answer(query: q.Query) -> Response:
     rt = runtime()
+    is_help = isinstance(query, q.HelpQuery)
     ctx = context()
     with rt.db.read_connection() as connection:
         repo = Repository(connection, rt.facts)
@@ -60,8 +61,45 @@ def answer(query: q.Query) -> Response:
             profile=rt.profile,
             base_url=ctx.base_url,
             request_url=ctx.request_url,
+            extra_conformance=rt.help_conformance if is_help else rt.extra_conformance,
+            extra_members=rt.help_members if is_help else None,
+        )
+    )
+
+
+@blueprint.route("/domains", defaults={"path": "domains"}, methods=["GET"])
+@blueprint.route("/nameservers", defaults={"path": "nameservers"}, methods=["GET"])
+@blueprint.route("/entities", defaults={"path": "entities"}, methods=["GET"])
+@blueprint.route(
+    "/domains/reverse_search/entity",
+    defaults={"path": "domains/reverse_search/entity"},
+    methods=["GET"],
+)
+@limit_rdap(SEARCH)
+def rdap_search(path: str) -> Response:
+    rt = runtime()
+    search = q.parse_search(path.split("/"), request.args.to_dict(flat=False))
+    ctx = context()
+    with rt.db.read_connection() as connection:
+        page = run_search(
+            search,
+            principal(),
+            repo=Repository(connection, rt.facts),
+            policy=rt.policy,
+            search_policy=rt.search_policy,
+            ctx=ctx,
+            codec=rt.cursors,
+            page_size=rt.settings.search_page_size,
+        )
+    mapping = REVERSE_SEARCH_PROPERTIES if page.reverse else None
+    return rdap_response(
+        rdap_json.render_search(
+            page,
+            profile=rt.profile,
+            base_url=ctx.base_url,
+            request_url=ctx.request_url,
             extra_conformance=rt.extra_conformance,
-            extra_members=rt.help_members if isinstance(query, q.HelpQuery) else None,
+            mapping=mapping,
         )
     )
 
@@ -73,8 +111,6 @@ def rdap_query(path: str) -> Response:
     if len(path) > MAX_PATH_LENGTH:
         raise QueryError("the query is too long")
     segments = path.split("/")
-    if segments[0] in SEARCH_PATHS and len(segments) == 1:
-        raise NotImplementedQuery("searches are not offered by this server yet")
     return answer(q.parse_path(segments))
 
 

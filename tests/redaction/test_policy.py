@@ -13,10 +13,12 @@ from rdap.settings import PROJECT_ROOT
 
 POLICIES = PROJECT_ROOT / "policies"
 ELEMENTS = (POLICIES / "elements.toml").read_text(encoding="utf-8")
+from rdap.redaction.policy import NOT_ROLE_FILES  # noqa: E402
+
 ROLE_FILES = {
     p.name: p.read_text(encoding="utf-8")
     for p in sorted(POLICIES.glob("*.toml"))
-    if p.name != "elements.toml"
+    if p.name not in NOT_ROLE_FILES
 }
 PUBLIC = ROLE_FILES["public.toml"]
 

@@ -1,0 +1,210 @@
+"""Nothing leaks: crawl every RDAP answer (lookups, searches, errors) for every role over a
+registry whose natural persons carry unique marker values, and find no marker the role may not
+see. Staff and the sponsoring registrar see markers (so the markers really are in the data)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import select
+
+from rdap.db import Database
+from rdap.escrow.generator import GeneratedDeposit, generate_deposit
+from rdap.escrow.loader import import_deposit
+from rdap.models import Contact, Domain, DomainContact, Host, Registrar
+from tests.oauth_fixtures import MakeClient
+
+TOKEN = re.compile(r"PII-[a-z]+-\d{7}")
+# Consent is recorded per EPP element; these marker kinds become public with it.
+CONSENT_KINDS = {
+    "name": {"name"},
+    "email": {"email"},
+    "voice": {"voice"},
+    "fax": {"fax"},
+    "addr": {"street", "city", "pc"},
+}
+
+
+def _needle(kind: str, value: str) -> str:
+    found = TOKEN.search(value)
+    return found.group(0) if found else value.lstrip("+")
+
+
+@pytest.fixture
+def marked(db: Database, tmp_path: Path) -> GeneratedDeposit:
+    deposit = generate_deposit(tmp_path / "marked.xml", size=120, seed=11, markers=True)
+    import_deposit(db, tmp_path / "marked.xml")
+    return deposit
+
+
+def _public_needles(db: Database, deposit: GeneratedDeposit) -> dict[str, str]:
+    """needle → contact handle, for every marker the public may not see (not consented)."""
+    with db.read_scope() as session:
+        consent = dict(session.execute(select(Contact.handle, Contact.publish_consent)).all())
+    hidden = {}
+    for marker in deposit.markers:
+        visible_kinds = set().union(*(CONSENT_KINDS.get(e, set()) for e in consent[marker.contact]))
+        if marker.kind not in visible_kinds:
+            hidden[_needle(marker.kind, marker.value)] = marker.contact
+    return hidden
+
+
+def _paths(db: Database) -> Iterator[str]:
+    with db.read_scope() as session:
+        domains = session.scalars(select(Domain.ldh_name).order_by(Domain.id)).all()
+        unicode_names = session.scalars(
+            select(Domain.unicode_name).where(Domain.unicode_name.is_not(None))
+        ).all()
+        hosts = session.scalars(select(Host.ldh_name)).all()
+        contacts = session.scalars(select(Contact.handle)).all()
+        registrars = session.scalars(select(Registrar.iana_id)).all()
+    for name in domains:
+        yield f"/domain/{name}"
+    for name in unicode_names[:20]:
+        yield f"/domain/{quote(name or '')}"
+    for name in hosts:
+        yield f"/nameserver/{name}"
+    for handle in contacts:
+        yield f"/entity/{handle}"
+    for iana in registrars:
+        yield f"/entity/{iana}"
+    firsts = sorted({name[:2] for name in domains})
+    for prefix in firsts:
+        yield f"/domains?name={prefix}*&count=true"
+    yield "/domains?name=xn--*"
+    yield "/nameservers?name=ns*"
+    for probe in ("PII-name*", "PII-*", "Jo*", "Ma*", "An*", "C0*", "C1*"):
+        yield f"/entities?fn={probe}"
+        yield f"/entities?handle={probe}"
+    yield "/domains/reverse_search/entity?fn=PII*"
+    yield "/domains/reverse_search/entity?email=x@y.example"
+    yield "/help"
+    yield "/domain/unknown-name.post"
+    yield "/domain/bad_name.post"
+    yield "/entity/NOPE"
+
+
+def _crawl(client, headers: dict[str, str], db: Database) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(path, whole response as text: status line, headers and body) for every answer."""
+    for path in _paths(db):
+        pending = [path]
+        while pending:
+            current = pending.pop()
+            response = client.get(current, headers=headers)
+            text = f"{response.status}\n{response.headers}\n{response.get_data(as_text=True)}"
+            yield current, text
+            if response.status_code == 200 and response.is_json:
+                links = (response.get_json().get("paging_metadata") or {}).get("links", [])
+                pending += [link["href"].replace("http://localhost", "") for link in links]
+
+
+def _leaks(texts: Iterator[tuple[str, str]], needles: dict[str, str]) -> list[tuple[str, str]]:
+    found = []
+    for path, text in texts:
+        for token in set(TOKEN.findall(text)):
+            if token in needles:
+                found.append((path, token))
+        for needle in needles:
+            if not needle.startswith("PII") and needle in text:
+                found.append((path, needle))
+    return found
+
+
+def test_public_sees_no_hidden_marker(client, db, marked) -> None:  # type: ignore[no-untyped-def]
+    needles = _public_needles(db, marked)
+    assert len(needles) > 100
+    assert _leaks(_crawl(client, {}, db), needles) == []
+
+
+@pytest.mark.parametrize("role", ["requester", "law-enforcement"])
+def test_requesters_without_grants_see_no_hidden_marker(  # type: ignore[no-untyped-def]
+    client, db, marked, make_client: MakeClient, token_for, role
+) -> None:
+    token = token_for(*make_client(role=role))
+    needles = _public_needles(db, marked)
+    assert _leaks(_crawl(client, {"Authorization": f"Bearer {token}"}, db), needles) == []
+
+
+def test_registrar_sees_only_its_own_markers(  # type: ignore[no-untyped-def]
+    client, db, marked, registrar, make_client: MakeClient, token_for
+) -> None:
+    # Bind the test registrar's client to a real registrar of the deposit.
+    with db.session_scope() as session:
+        sponsor = session.scalars(
+            select(Registrar).where(Registrar.client_id != "reg-a").order_by(Registrar.id)
+        ).first()
+        assert sponsor is not None
+        own_domains = set(
+            session.scalars(select(Domain.id).where(Domain.registrar_id == sponsor.id))
+        )
+        own_handles = set(
+            session.scalars(select(Contact.handle).where(Contact.registrar_id == sponsor.id))
+        )
+        own_handles |= set(
+            session.scalars(
+                select(Contact.handle)
+                .join(Domain, Domain.registrant_id == Contact.id)
+                .where(Domain.id.in_(own_domains))
+            )
+        )
+        own_handles |= set(
+            session.scalars(
+                select(Contact.handle)
+                .join(DomainContact, DomainContact.contact_id == Contact.id)
+                .where(DomainContact.domain_id.in_(own_domains))
+            )
+        )
+        from rdap.models import OAuthClient
+
+        client_id, secret = make_client(role="registrar")
+        row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one()
+        row.registrar_id = sponsor.id
+    token = token_for(client_id, secret)
+    hidden = {n: h for n, h in _public_needles(db, marked).items() if h not in own_handles}
+    own = {n: h for n, h in _public_needles(db, marked).items() if h in own_handles}
+    texts = list(_crawl(client, {"Authorization": f"Bearer {token}"}, db))
+    assert _leaks(iter(texts), hidden) == []
+    assert _leaks(iter(texts), own), "the sponsoring registrar should see its contacts' data"
+
+
+def test_staff_sees_markers(client, db, marked, make_client: MakeClient, token_for) -> None:  # type: ignore[no-untyped-def]
+    token = token_for(*make_client(role="staff", purposes=()))
+    handle = marked.markers[0].contact
+    response = client.get(f"/entity/{handle}", headers={"Authorization": f"Bearer {token}"})
+    assert _needle(marked.markers[0].kind, marked.markers[0].value) in response.get_data(
+        as_text=True
+    )
+
+
+def _shape(body: dict) -> dict:  # type: ignore[type-arg]
+    """A search answer without what depends on the request URL."""
+    return {
+        k: v
+        for k, v in body.items()
+        if k not in ("notices", "sorting_metadata", "subsetting_metadata")
+    }
+
+
+def test_searching_a_hidden_value_looks_like_searching_noise(  # type: ignore[no-untyped-def]
+    client, db, marked
+) -> None:
+    hidden = next(m for m in marked.markers if m.kind == "name")
+    with db.read_scope() as session:
+        consent = session.scalars(
+            select(Contact.publish_consent).where(Contact.handle == hidden.contact)
+        ).one()
+    assert "name" not in consent
+    for param, value in (
+        ("fn", hidden.value),
+        ("fn", hidden.value[:6] + "*"),
+        ("handle", hidden.contact),
+    ):
+        found = client.get(f"/entities?{param}={quote(value)}")
+        noise = client.get(f"/entities?{param}={quote('Zq' + value[2:])}")
+        assert found.status_code == noise.status_code == 200
+        assert _shape(found.get_json()) == _shape(noise.get_json())
+        assert found.get_json()["entitySearchResults"] == []  # (the URL echoes the caller's input)
