@@ -71,7 +71,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("client_id", sa.String(length=32), nullable=False),
         sa.Column("iana_id", sa.Integer(), nullable=True),
-        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column(
+            "name",
+            sa.String(length=255).with_variant(sa.String(length=255, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column(
             "street",
@@ -113,7 +117,11 @@ def upgrade() -> None:
     op.create_table(
         "contacts",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("handle", sa.String(length=64), nullable=False),
+        sa.Column(
+            "handle",
+            sa.String(length=64).with_variant(sa.String(length=64, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("roid", sa.String(length=89), nullable=False),
         sa.Column("registrar_id", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(length=32), nullable=True),
@@ -167,8 +175,16 @@ def upgrade() -> None:
         "hosts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("roid", sa.String(length=89), nullable=False),
-        sa.Column("ldh_name", sa.String(length=253), nullable=False),
-        sa.Column("unicode_name", sa.String(length=253), nullable=True),
+        sa.Column(
+            "ldh_name",
+            sa.String(length=253).with_variant(sa.String(length=253, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "unicode_name",
+            sa.String(length=253).with_variant(sa.String(length=253, collation="C"), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("registrar_id", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(length=32), nullable=True),
         sa.Column("updated_by", sa.String(length=32), nullable=True),
@@ -196,7 +212,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=False),
         sa.Column("type", sa.String(length=3), nullable=False),
-        sa.Column("name", sa.String(length=255), nullable=True),
+        sa.Column(
+            "name",
+            sa.String(length=255).with_variant(sa.String(length=255, collation="C"), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("org", sa.String(length=255), nullable=True),
         sa.Column(
             "street",
@@ -225,8 +245,16 @@ def upgrade() -> None:
         "domains",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("roid", sa.String(length=89), nullable=False),
-        sa.Column("ldh_name", sa.String(length=253), nullable=False),
-        sa.Column("unicode_name", sa.String(length=253), nullable=True),
+        sa.Column(
+            "ldh_name",
+            sa.String(length=253).with_variant(sa.String(length=253, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "unicode_name",
+            sa.String(length=253).with_variant(sa.String(length=253, collation="C"), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("tld", sa.String(length=63), nullable=False),
         sa.Column("registrar_id", sa.Integer(), nullable=False),
         sa.Column("registrant_id", sa.Integer(), nullable=True),
@@ -337,7 +365,11 @@ def upgrade() -> None:
         sa.Column("domain_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("host_id", sa.Integer(), nullable=True),
-        sa.Column("ldh_name", sa.String(length=253), nullable=False),
+        sa.Column(
+            "ldh_name",
+            sa.String(length=253).with_variant(sa.String(length=253, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column(
             "addresses",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, DateTime, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
@@ -33,6 +33,12 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if moment.tzinfo is None:
             return moment.replace(tzinfo=dt.UTC)
         return moment.astimezone(dt.UTC)
+
+
+def SearchText(length: int) -> String:  # noqa: N802 - a type factory, named like a type
+    """Text searched by prefix ranges: byte-wise ("C") collation on PostgreSQL, whatever the
+    database locale, so `>= 'pre' AND < 'prf'` means "starts with pre" (SQLite is byte-wise)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
 
 
 # JSON arrays/objects stored inline (status lists, street lines, disclose flags).

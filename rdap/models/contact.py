@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rdap.db import Base
-from rdap.models.base import Json, UtcDateTime
+from rdap.models.base import Json, SearchText, UtcDateTime
 
 NATURAL = "natural"
 LEGAL = "legal"
@@ -20,7 +20,7 @@ class Contact(Base):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    handle: Mapped[str] = mapped_column(String(64), unique=True)  # EPP contact:id
+    handle: Mapped[str] = mapped_column(SearchText(64), unique=True)  # EPP contact:id
     roid: Mapped[str] = mapped_column(String(89), unique=True)
     registrar_id: Mapped[int] = mapped_column(ForeignKey("registrars.id"), index=True)
     created_by: Mapped[str | None] = mapped_column(String(32))  # crRr client id
@@ -65,7 +65,7 @@ class PostalInfo(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
     type: Mapped[str] = mapped_column(String(3))  # "int" or "loc"
-    name: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(SearchText(255))
     org: Mapped[str | None] = mapped_column(String(255))
     street: Mapped[list[str]] = mapped_column(Json, default=list)
     city: Mapped[str | None] = mapped_column(String(255))

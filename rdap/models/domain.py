@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rdap.db import Base
-from rdap.models.base import Json, UtcDateTime
+from rdap.models.base import Json, SearchText, UtcDateTime
 from rdap.models.contact import Contact
 from rdap.models.nameserver import Host
 from rdap.models.registrar import Registrar
@@ -26,8 +26,8 @@ class Domain(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     roid: Mapped[str] = mapped_column(String(89), unique=True)
-    ldh_name: Mapped[str] = mapped_column(String(253), unique=True)  # lower-case A-label form
-    unicode_name: Mapped[str | None] = mapped_column(String(253), index=True)
+    ldh_name: Mapped[str] = mapped_column(SearchText(253), unique=True)  # lower-case A-label
+    unicode_name: Mapped[str | None] = mapped_column(SearchText(253), index=True)
     tld: Mapped[str] = mapped_column(String(63), index=True)
     registrar_id: Mapped[int] = mapped_column(ForeignKey("registrars.id"), index=True)
     registrant_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
@@ -83,7 +83,7 @@ class DomainNameserver(Base):
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     host_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id"), index=True)
-    ldh_name: Mapped[str] = mapped_column(String(253), index=True)
+    ldh_name: Mapped[str] = mapped_column(SearchText(253), index=True)
     # Only for host attributes (hostAttr): [{"version": "v4", "address": "192.0.2.1"}, ...].
     addresses: Mapped[list[dict[str, str]]] = mapped_column(Json, default=list)
 

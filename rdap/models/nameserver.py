@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rdap.db import Base
-from rdap.models.base import Json, UtcDateTime
+from rdap.models.base import Json, SearchText, UtcDateTime
 
 
 class Host(Base):
@@ -16,8 +16,8 @@ class Host(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     roid: Mapped[str] = mapped_column(String(89), unique=True)
-    ldh_name: Mapped[str] = mapped_column(String(253), unique=True)  # lower-case A-label form
-    unicode_name: Mapped[str | None] = mapped_column(String(253), index=True)
+    ldh_name: Mapped[str] = mapped_column(SearchText(253), unique=True)  # lower-case A-label
+    unicode_name: Mapped[str | None] = mapped_column(SearchText(253), index=True)
     registrar_id: Mapped[int] = mapped_column(ForeignKey("registrars.id"), index=True)
     created_by: Mapped[str | None] = mapped_column(String(32))
     updated_by: Mapped[str | None] = mapped_column(String(32))

@@ -8,7 +8,7 @@ from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rdap.db import Base
-from rdap.models.base import Json, UtcDateTime
+from rdap.models.base import Json, SearchText, UtcDateTime
 
 
 class Registrar(Base):
@@ -19,7 +19,7 @@ class Registrar(Base):
     client_id: Mapped[str] = mapped_column(String(32), unique=True)
     # IANA Registrar ID (rdeRegistrar:gurid); RDAP handle of the registrar entity.
     iana_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(SearchText(255))
     status: Mapped[str] = mapped_column(String(16), default="ok")
     street: Mapped[list[str]] = mapped_column(Json, default=list)
     city: Mapped[str | None] = mapped_column(String(255))
