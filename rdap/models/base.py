@@ -35,10 +35,10 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return moment.astimezone(dt.UTC)
 
 
-def SearchText(length: int) -> String:  # noqa: N802 - a type factory, named like a type
+def SearchText(length: int) -> String:
     """Text searched by prefix ranges: byte-wise ("C") collation on PostgreSQL, whatever the
     database locale, so `>= 'pre' AND < 'prf'` means "starts with pre" (SQLite is byte-wise)."""
-    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 # JSON arrays/objects stored inline (status lists, street lines, disclose flags).
