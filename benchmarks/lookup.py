@@ -14,19 +14,14 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "benchmarks" / "out"
+from harness import ROOT, build_database, free_port, parse_wrk, start, stop, wait_ready
 
 LUA = """
 local names = {}
@@ -37,44 +32,6 @@ request = function()
   return wrk.format("GET", "/domain/" .. names[math.random(#names)], headers)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"server at {url} did not start")
-
-
-def build_database(size: int, seed: int) -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    db_path = CACHE / f"lookup-{size}-{seed}.sqlite3"
-    if db_path.exists():
-        return db_path
-    deposit = CACHE / f"deposit-{size}-{seed}.xml"
-    env = {**os.environ, "RDAP_DATABASE_URL": f"sqlite:///{db_path}"}
-    rdapd = [sys.executable, "-m", "rdap"]
-    if not deposit.exists():
-        subprocess.run(
-            [*rdapd, "generate-deposit", "--size", str(size), "--seed", str(seed), str(deposit)],
-            check=True,
-            env=env,
-        )
-    subprocess.run([*rdapd, "db", "upgrade"], check=True, env=env)
-    subprocess.run([*rdapd, "import-rde", str(deposit)], check=True, env=env)
-    return db_path
 
 
 def sample_names(db_path: Path, count: int, seed: int) -> list[str]:
@@ -122,36 +79,6 @@ def run_wrk(
     ).stdout
     os.unlink(script.name)
     return parse_wrk(out)
-
-
-def _ms(value: str, unit: str) -> float:
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def parse_wrk(out: str) -> dict[str, float]:
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
-    result = {"rps": rps}
-    for pct, text in lat.items():
-        m = re.match(r"([\d.]+)(us|ms|s)", text)
-        result[f"p{pct}"] = _ms(m.group(1), m.group(2))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    result["non2xx"] = float(errors.group(1)) if errors else 0.0
-    return result
-
-
-def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def main() -> None:

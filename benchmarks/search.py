@@ -1,0 +1,150 @@
+"""Benchmark: first and last page of `/domains?name=<prefix>*` over a large database.
+
+Keyset pagination should make the last page cost what the first costs. The script finds a
+prefix with a few thousand matches (or takes --prefix), walks the cursor chain to the last page,
+then loads the first-page URL and the last-page URL with wrk (same connections, same duration)
+and prints requests/s, p50 and p99 of each and the ratio last/first.
+
+    python benchmarks/search.py --size 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from harness import ROOT, build_database, free_port, parse_wrk, start, stop, wait_ready
+
+
+def pick_prefix(db_path: Path, low: int, high: int) -> tuple[str, int]:
+    conn = sqlite3.connect(db_path)
+    rows = conn.execute(
+        "SELECT substr(ldh_name, 1, 3) AS p, count(*) FROM domains"
+        " GROUP BY p ORDER BY count(*) DESC"
+    ).fetchall()
+    conn.close()
+    for prefix, count in rows:
+        if low <= count <= high and prefix.isalpha():
+            return prefix, count
+    prefix, count = rows[0]
+    return prefix, count
+
+
+def wrk(url: str, connections: int, duration: int) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "-H",
+            "Accept: application/rdap+json",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return parse_wrk(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--prefix", help="search prefix (default: one with 2k-20k matches)")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--duration", type=int, default=15)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install wrk")
+    db_path = args.db or build_database(args.size, args.seed)
+    if args.prefix:
+        prefix, matches = args.prefix, -1
+    else:
+        prefix, matches = pick_prefix(db_path, 2_000, 20_000)
+
+    from rdap.serve import gunicorn_options
+    from rdap.settings import Settings
+
+    opts = gunicorn_options(Settings.from_env({}), "x")
+    port = free_port()
+    env = {
+        **os.environ,
+        "RDAP_DATABASE_URL": f"sqlite:///{db_path}",
+        "RDAP_RATELIMIT_ENABLED": "false",
+        "RDAP_SECRET_KEY": "benchmark-secret",
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(opts["workers"]),
+            "--worker-class",
+            opts["worker_class"],
+            "--keep-alive",
+            str(opts["keepalive"]),
+            "--log-level",
+            "warning",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{base}/help")
+        first = f"{base}/domains?name={prefix}*"
+        url, pages = first, 0
+        while True:
+            body = json.load(urllib.request.urlopen(url))
+            pages += 1
+            links = body["paging_metadata"].get("links", [])
+            if not links:
+                break
+            url = links[0]["href"]
+        last = url
+        wrk(first, args.connections, 3)
+        first_stats = wrk(first, args.connections, args.duration)
+        last_stats = wrk(last, args.connections, args.duration)
+    finally:
+        stop(proc)
+    print(
+        json.dumps(
+            {
+                "database": str(db_path),
+                "prefix": prefix,
+                "matches": matches,
+                "pages": pages,
+                "workers": opts["workers"],
+                "connections": args.connections,
+                "first_page": first_stats,
+                "last_page": last_stats,
+                "ratio_p50_last_first": round(last_stats["p50"] / first_stats["p50"], 3),
+                "ratio_p99_last_first": round(last_stats["p99"] / first_stats["p99"], 3),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
