@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import ClassVar
 
 from sqlalchemy.orm import Session
 
@@ -68,3 +69,27 @@ def clean_domain(session: Session, name: str, registrar: models.Registrar | None
     )
     make_clean(session, domain)
     return domain
+
+
+class Tokens:
+    """Access tokens by name ("own", "foreign", "staff", "requester"), issued on first use."""
+
+    ROLES: ClassVar[dict[str, tuple[str, int | None]]] = {
+        "own": ("registrar", 9999),
+        "foreign": ("registrar", 8888),
+        "staff": ("staff", None),
+        "requester": ("requester", None),
+    }
+
+    def __init__(self, db: Database, token_for: Callable[[str, str], str]) -> None:
+        self.db = db
+        self.token_for = token_for
+        self.issued: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self.issued:
+            role, iana_id = self.ROLES[name]
+            self.issued[name] = client_token(
+                self.db, self.token_for, role=role, registrar_iana_id=iana_id
+            )
+        return self.issued[name]

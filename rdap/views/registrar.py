@@ -42,7 +42,9 @@ def _now() -> dt.datetime:
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status=status, mimetype=JSON)
+    response = Response(orjson.dumps(body), status=status, mimetype=JSON)
+    response.headers["X-Content-Type-Options"] = "nosniff"  # reporter text is data, never markup
+    return response
 
 
 def _body() -> Any:

@@ -11,7 +11,7 @@ import pytest
 from rdap.db import Database
 from rdap.models import Registrar
 from tests import factories
-from tests.registrar_api import bearer, clean_domain, client_token, domain_with_bad_email
+from tests.registrar_api import Tokens, bearer, clean_domain, domain_with_bad_email
 
 FINDING = "Accuracy finding: email: email_syntax"
 SECRET_MARKERS = (b"Accuracy finding", b"email_syntax", b"Verification due by", b"broken..address")
@@ -27,13 +27,8 @@ def other_registrar(db: Database) -> Registrar:
 
 
 @pytest.fixture
-def tokens(db: Database, token_for, registrar: Registrar, other_registrar: Registrar) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "own": client_token(db, token_for, role="registrar", registrar_iana_id=9999),
-        "foreign": client_token(db, token_for, role="registrar", registrar_iana_id=8888),
-        "staff": client_token(db, token_for, role="staff"),
-        "requester": client_token(db, token_for, role="requester"),
-    }
+def tokens(db: Database, token_for, registrar: Registrar, other_registrar: Registrar) -> Tokens:  # type: ignore[no-untyped-def]
+    return Tokens(db, token_for)
 
 
 @pytest.fixture
