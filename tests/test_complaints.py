@@ -380,3 +380,18 @@ def test_injection_in_domain_is_a_field_error(client, db, setup, domain) -> None
     assert response.status_code == 400
     with db.session_scope() as session:
         assert session.scalars(select(Complaint)).all() == []
+
+
+def test_domain_answers_link_to_the_complaint_endpoint(client, setup) -> None:  # type: ignore[no-untyped-def]
+    notices = {n["title"]: n for n in client.get("/domain/own.post").get_json()["notices"]}
+    accuracy = notices["Registration Data Accuracy"]
+    assert accuracy["links"][0]["rel"] == "help"
+    assert accuracy["links"][0]["href"] == "http://localhost/complaints"
+    icann = notices["RDDS Inaccuracy Complaint Form"]
+    assert icann["description"] == [
+        "URL of the ICANN RDDS Inaccuracy Complaint Form: https://icann.org/wicf"
+    ]
+    assert "notices" not in client.get("/nameserver/ns1.own.post").get_json() or all(
+        n["title"] != "Registration Data Accuracy"
+        for n in client.get("/nameserver/ns1.own.post").get_json()["notices"]
+    )
