@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from rdap import accuracy
 from rdap.records import (
     ContactRecord,
     DelegationRecord,
@@ -177,7 +178,8 @@ def _vcard(
     return ["vcard", props]
 
 
-def _verification_remark(contact: ContactRecord) -> dict[str, Any]:
+def _verification_remark(contact: ContactRecord, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Verification detail and accuracy findings (WAPS); policy shows it to sponsor and staff."""
     lines = [f"Verification status: {contact.verification_status}"]
     if contact.verified_at:
         lines.append(f"Verified on: {rdap_time(contact.verified_at)}")
@@ -188,6 +190,15 @@ def _verification_remark(contact: ContactRecord) -> dict[str, Any]:
         lines.append(f"Community ID: {contact.community_id}")
     if contact.registrant_group:
         lines.append(f"Registrant group: {contact.registrant_group}")
+    checked_at = now or dt.datetime.now(dt.UTC)
+    if not accuracy.verified(contact):
+        due = accuracy.verification_due(contact)
+        if due is not None:
+            lines.append(f"Verification due by: {rdap_time(due)}")
+    lines.extend(
+        f"Accuracy finding: {finding.line()}"
+        for finding in accuracy.check_contact(contact, now=checked_at)
+    )
     return {"title": VERIFICATION_REMARK, "description": lines}
 
 

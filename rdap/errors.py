@@ -61,6 +61,13 @@ class PayloadTooLarge(RdapError):
     title = "Payload Too Large"
 
 
+class UnsupportedMediaType(RdapError):
+    """The request body is not in a media type this endpoint accepts."""
+
+    status = 415
+    title = "Unsupported Media Type"
+
+
 class Unprocessable(RdapError):
     status = 422
     title = "Unprocessable Content"

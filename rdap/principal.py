@@ -136,3 +136,13 @@ def principal_for(claims: Claims | None, *, purpose: str | None, session: Sessio
 def grants_for(claims: Claims, session: Session) -> tuple[Grant, ...]:
     """Approved disclosure grants of this caller. Hook for the disclosure workflow: none yet."""
     return ()
+
+
+def require_registrar(principal: Principal) -> int:
+    """The registrar a registrar-only operation acts for: no credential is a 401, another role
+    (or a registrar client bound to no registrar) a 403."""
+    if principal.is_public:
+        raise Unauthorized("this operation needs a registrar's access token")
+    if principal.role != REGISTRAR or principal.registrar_id is None:
+        raise Forbidden("this operation is for registrars only")
+    return principal.registrar_id

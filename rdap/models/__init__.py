@@ -2,6 +2,7 @@
 
 from rdap.db import Base
 from rdap.models.client import OAuthClient, RevokedToken, SigningKey
+from rdap.models.complaint import Complaint
 from rdap.models.contact import LEGAL, NATURAL, Contact, PostalInfo
 from rdap.models.domain import (
     DnsKey,
@@ -20,6 +21,7 @@ __all__ = [
     "LEGAL",
     "NATURAL",
     "Base",
+    "Complaint",
     "Contact",
     "Deposit",
     "DnsKey",

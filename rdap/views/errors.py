@@ -22,6 +22,7 @@ _BY_STATUS: dict[int, type[errors.RdapError]] = {
         errors.MethodNotAllowed,
         errors.Conflict,
         errors.PayloadTooLarge,
+        errors.UnsupportedMediaType,
         errors.Unprocessable,
         errors.RateLimited,
         errors.NotImplementedQuery,

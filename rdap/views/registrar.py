@@ -1,0 +1,138 @@
+"""Registrar API over HTTP: the accuracy report and inaccuracy complaints (thin views)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from flask import Blueprint, Response, current_app, request
+
+from rdap import accuracy_report, complaints
+from rdap.errors import PayloadTooLarge, QueryError, UnsupportedMediaType
+from rdap.paging import CursorCodec, page_size, server_secret
+from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
+from rdap.runtime import Runtime
+from rdap.views.identity import identify, principal
+
+blueprint = Blueprint("registrar", __name__)
+blueprint.before_request(identify)
+
+JSON = "application/json"
+MAX_BODY = 16 * 1024
+
+
+def _runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["rdapd"]
+    return rt
+
+
+def _base_url() -> str:
+    configured = _runtime().settings.base_url
+    return configured.rstrip("/") if configured else request.host_url.rstrip("/")
+
+
+def _codec(purpose: str) -> CursorCodec:
+    return CursorCodec(server_secret(_runtime().settings), purpose)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    response = Response(orjson.dumps(body), status=status, mimetype=JSON)
+    response.headers["X-Content-Type-Options"] = "nosniff"  # reporter text is data, never markup
+    return response
+
+
+def _body() -> Any:
+    """The request's JSON body: JSON only (415), at most MAX_BODY bytes (413), well-formed (400)."""
+    if request.mimetype != JSON:
+        raise UnsupportedMediaType("request bodies must be application/json")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise PayloadTooLarge(f"request bodies are limited to {MAX_BODY} bytes")
+    raw = request.stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise PayloadTooLarge(f"request bodies are limited to {MAX_BODY} bytes")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise QueryError("the request body is not well-formed JSON") from None
+
+
+def _page_args() -> tuple[int, str | None]:
+    raw_count = request.args.get("count", request.args.get("limit"))
+    return page_size(raw_count, _runtime().settings.search_page_size), request.args.get("cursor")
+
+
+def _next_href(path: str, count: int, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    return f"{_base_url()}{path}?{urlencode({'count': count, 'cursor': cursor})}"
+
+
+@blueprint.get("/registrar/accuracy")
+@limit_rdap(SEARCH)
+def accuracy() -> Response:
+    count, cursor = _page_args()
+    rt = _runtime()
+    with rt.db.read_connection() as connection:
+        page = accuracy_report.accuracy_report(
+            connection,
+            principal(),
+            now=_now(),
+            count=count,
+            cursor=cursor,
+            codec=_codec(accuracy_report.CURSOR_PURPOSE),
+            facts=rt.facts,
+        )
+    next_href = _next_href("/registrar/accuracy", count, page.next_cursor)
+    return _json(accuracy_report.report_json(page, next_href=next_href))
+
+
+@blueprint.post("/complaints")
+@limit_rdap(SEARCH)
+def submit_complaint() -> Response:
+    body = _body()
+    with _runtime().db.session_scope() as session:
+        complaint = complaints.submit(session, body, now=_now())
+        answer = complaints.status_json(complaint)
+    status_url = f"{_base_url()}/complaints/{answer['id']}"
+    answer["links"] = [{"rel": "self", "href": status_url, "type": JSON}]
+    response = _json(answer, 201)
+    response.headers["Location"] = status_url
+    return response
+
+
+@blueprint.get("/complaints/<complaint_id>")
+@limit_rdap(LOOKUP)
+def complaint_status(complaint_id: str) -> Response:
+    with _runtime().db.read_scope() as session:
+        return _json(complaints.status_json(complaints.status(session, complaint_id)))
+
+
+@blueprint.get("/registrar/complaints")
+@limit_rdap(LOOKUP)
+def list_complaints() -> Response:
+    count, cursor = _page_args()
+    with _runtime().db.read_scope() as session:
+        page = complaints.list_complaints(
+            session,
+            principal(),
+            count=count,
+            cursor=cursor,
+            codec=_codec(complaints.CURSOR_PURPOSE),
+        )
+        next_href = _next_href("/registrar/complaints", count, page.next_cursor)
+        return _json(page.as_json(next_href=next_href))
+
+
+@blueprint.post("/registrar/complaints/<complaint_id>/close")
+@limit_rdap(LOOKUP)
+def close_complaint(complaint_id: str) -> Response:
+    body = _body()
+    with _runtime().db.session_scope() as session:
+        closed = complaints.close(session, principal(), complaint_id, body, now=_now())
+        return _json(closed.as_json())
