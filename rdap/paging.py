@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import hmac
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from rdap.errors import QueryError
-from rdap.settings import Settings
 
-SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
-MAX_CURSOR_LENGTH = 1024
-
-
-def server_secret(settings: Settings) -> bytes:
-    """Settings.secret_key, or a random key generated once into instance_path (mode 0600)."""
-    if settings.secret_key:
-        return settings.secret_key.encode()
-    path = settings.instance_path / SECRET_FILE
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48).encode()
-    try:
-        with path.open("xb") as out:  # another process may win the race: use its key
-            path.chmod(0o600)
-            out.write(secret)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    return secret
+MAX_CURSOR_LENGTH = 2048
+CURSOR_TTL = dt.timedelta(hours=1)
 
 
 def _b64(raw: bytes) -> str:
@@ -50,12 +29,14 @@ def _unb64(text: str) -> bytes:
 class CursorCodec:
     """Signs and opens cursors for one purpose (e.g. "accuracy-report") with a derived key.
 
-    A cursor carries its purpose and a scope (e.g. the registrar it was issued to); a cursor
-    that was altered, forged, issued for another purpose or another scope is a 400.
+    A cursor carries its purpose, a scope (e.g. the registrar it was issued to, or the caller and
+    the query) and an expiry; a cursor that was altered, forged, issued for another purpose or
+    scope, or has expired is a 400.
     """
 
-    def __init__(self, secret: bytes, purpose: str) -> None:
+    def __init__(self, secret: bytes, purpose: str, ttl: dt.timedelta = CURSOR_TTL) -> None:
         self.purpose = purpose
+        self.ttl = ttl
         self._key = hmac.new(
             secret, b"rdapd cursor v1:" + purpose.encode(), hashlib.sha256
         ).digest()
@@ -63,12 +44,17 @@ class CursorCodec:
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
-    def encode(self, scope: str, position: Mapping[str, Any]) -> str:
-        payload = orjson.dumps({"p": self.purpose, "s": scope, "k": dict(position)})
+    def encode(
+        self, scope: str, position: Mapping[str, Any], *, now: dt.datetime | None = None
+    ) -> str:
+        expires = int(((now or _utcnow()) + self.ttl).timestamp())
+        payload = orjson.dumps({"p": self.purpose, "s": scope, "k": dict(position), "e": expires})
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
-    def decode(self, cursor: str, scope: str) -> dict[str, Any]:
-        invalid = QueryError("the cursor is not valid")
+    def decode(self, cursor: str, scope: str, *, now: dt.datetime | None = None) -> dict[str, Any]:
+        invalid = QueryError(
+            "the cursor is not valid (altered, expired or issued for another query)"
+        )
         if len(cursor) > MAX_CURSOR_LENGTH or cursor.count(".") != 1:
             raise invalid
         body, mac = cursor.split(".")
@@ -81,8 +67,17 @@ class CursorCodec:
         data = orjson.loads(payload)
         if data.get("p") != self.purpose or data.get("s") != scope:
             raise invalid
-        position: dict[str, Any] = data["k"]
+        expires = data.get("e")
+        if not isinstance(expires, int) or expires < int((now or _utcnow()).timestamp()):
+            raise invalid
+        position = data.get("k")
+        if not isinstance(position, dict):
+            raise invalid
         return position
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def page_size(raw: str | None, maximum: int, default: int | None = None) -> int:

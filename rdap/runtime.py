@@ -8,16 +8,12 @@ from typing import Any
 from rdap.auth import help_conformance
 from rdap.db import Database
 from rdap.instance import server_secret
+from rdap.paging import CursorCodec
 from rdap.profile import Profile, load_profile
 from rdap.redaction import Policy, load_policy
 from rdap.render.rdap_json import REVERSE_CONFORMANCE, SEARCH_CONFORMANCE
 from rdap.repository import FactsCache
-from rdap.search import (
-    REVERSE_SEARCH_PROPERTIES,
-    CursorCodec,
-    SearchPolicy,
-    load_search_policy,
-)
+from rdap.search import REVERSE_SEARCH_PROPERTIES, SearchPolicy, load_search_policy
 from rdap.settings import Settings
 
 
@@ -28,13 +24,21 @@ class Runtime:
     profile: Profile
     policy: Policy
     search_policy: SearchPolicy
-    cursors: CursorCodec
+    secret: bytes
     # rdapConformance values and /help members contributed by extensions (auth, search).
     extra_conformance: list[str] = dataclasses.field(default_factory=list)
     help_members: dict[str, Any] = dataclasses.field(default_factory=dict)
     facts: FactsCache = dataclasses.field(default_factory=FactsCache)
+    _codecs: dict[str, CursorCodec] = dataclasses.field(default_factory=dict, repr=False)
     # /help also names the search extensions and the reverse-search properties (RFC 9536).
     help_conformance: list[str] = dataclasses.field(default_factory=list)
+
+    def cursors(self, purpose: str) -> CursorCodec:
+        """The cursor codec for one kind of paged answer (keys derived per purpose)."""
+        codec = self._codecs.get(purpose)
+        if codec is None:
+            codec = self._codecs[purpose] = CursorCodec(self.secret, purpose)
+        return codec
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -51,5 +55,5 @@ class Runtime:
             },
             help_conformance=[*conformance, *SEARCH_CONFORMANCE, REVERSE_CONFORMANCE],
             search_policy=load_search_policy(settings.policies_path),
-            cursors=CursorCodec(server_secret(settings)),
+            secret=server_secret(settings),
         )

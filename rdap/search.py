@@ -8,23 +8,21 @@ still shows the matching value, so nobody can confirm a hidden value by searchin
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import hashlib
-import hmac
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union
 
 from rdap import document as doc
 from rdap import models
 from rdap.errors import Forbidden, QueryError, Unauthorized
 from rdap.lookup import LookupContext
+from rdap.paging import CursorCodec
 from rdap.principal import Principal
 from rdap.query import (
     DomainSearch,
@@ -48,7 +46,6 @@ C = models.Contact.__table__
 P = models.PostalInfo.__table__
 R = models.Registrar.__table__
 
-CURSOR_TTL = dt.timedelta(hours=1)
 # Candidates examined per request for searches filtered after redaction (bounded work).
 SCAN_LIMIT_FACTOR = 20
 
@@ -93,38 +90,6 @@ def load_search_policy(path: Path) -> SearchPolicy:
     if unknown:
         raise ValueError(f"{file}: unknown roles {sorted(unknown)}")
     return SearchPolicy(revision=revision, reverse_search_roles=roles)
-
-
-class CursorCodec:
-    """Opaque, tamper-proof cursors: HMAC-signed, bound to the query and the caller, expiring."""
-
-    def __init__(self, secret: bytes) -> None:
-        self._key = hashlib.sha256(b"rdapd cursor\x00" + secret).digest()
-
-    def _mac(self, payload: bytes) -> str:
-        digest = hmac.new(self._key, payload, hashlib.sha256).digest()[:18]
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-    def encode(self, data: dict[str, Any]) -> str:
-        payload = base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")
-        return f"{payload}.{self._mac(payload.encode())}"
-
-    def decode(self, token: str, *, query: str, caller: str, now: dt.datetime) -> dict[str, Any]:
-        invalid = QueryError("the cursor is not valid for this search (forged, stale or foreign)")
-        payload, _, mac = token.partition(".")
-        if not payload or not hmac.compare_digest(mac, self._mac(payload.encode())):
-            raise invalid
-        try:
-            data: dict[str, Any] = orjson.loads(
-                base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-            )
-        except (ValueError, orjson.JSONDecodeError):
-            raise invalid from None
-        if data.get("q") != query or data.get("c") != caller:
-            raise invalid
-        if not isinstance(data.get("e"), int) or data["e"] < int(now.timestamp()):
-            raise invalid
-        return data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,13 +206,11 @@ class _Runner:
         self.ctx = ctx
         self.codec = codec
         self.page_size = page_size
-        self.fingerprint = _query_fingerprint(search)
-        self.caller = _caller(principal)
+        # A cursor is good only for the query and the caller it was issued to.
+        self.scope = f"{_caller(principal)}|{_query_fingerprint(search)}"
         self.state: dict[str, Any] = {}
         if search.options.cursor:
-            self.state = codec.decode(
-                search.options.cursor, query=self.fingerprint, caller=self.caller, now=ctx.now
-            )
+            self.state = codec.decode(search.options.cursor, self.scope, now=ctx.now)
 
     @property
     def page_number(self) -> int:
@@ -255,16 +218,8 @@ class _Runner:
         return number if isinstance(number, int) and number > 0 else 1
 
     def next_cursor(self, key: list[Any]) -> str:
-        expires = int((self.ctx.now + CURSOR_TTL).timestamp())
-        return self.codec.encode(
-            {
-                "q": self.fingerprint,
-                "c": self.caller,
-                "k": key,
-                "p": self.page_number + 1,
-                "e": expires,
-            }
-        )
+        position = {"k": key, "p": self.page_number + 1}
+        return self.codec.encode(self.scope, position, now=self.ctx.now)
 
     def redact(self, full: doc.FullDocument) -> RedactedDocument:
         contact_uri = None

@@ -88,7 +88,7 @@ def rdap_search(path: str) -> Response:
             policy=rt.policy,
             search_policy=rt.search_policy,
             ctx=ctx,
-            codec=rt.cursors,
+            codec=rt.cursors("search"),
             page_size=rt.settings.search_page_size,
         )
     mapping = REVERSE_SEARCH_PROPERTIES if page.reverse else None

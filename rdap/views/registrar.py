@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, request
 
 from rdap import accuracy_report, complaints
 from rdap.errors import PayloadTooLarge, QueryError, UnsupportedMediaType
-from rdap.paging import CursorCodec, page_size, server_secret
+from rdap.paging import CursorCodec, page_size
 from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.runtime import Runtime
 from rdap.views.identity import identify, principal
@@ -34,7 +34,7 @@ def _base_url() -> str:
 
 
 def _codec(purpose: str) -> CursorCodec:
-    return CursorCodec(server_secret(_runtime().settings), purpose)
+    return _runtime().cursors(purpose)
 
 
 def _now() -> dt.datetime:
