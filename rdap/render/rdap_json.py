@@ -42,6 +42,8 @@ def document_json(
     extra_members: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The top-most RDAP object for a redacted document."""
+    if not isinstance(document, RedactedDocument):
+        raise TypeError("the RDAP renderer takes only documents made by rdap.redaction.redact()")
     body = document.body
     out: dict[str, Any] = {
         "rdapConformance": conformance(profile, extra_conformance, bool(document.redacted))
@@ -155,6 +157,8 @@ def search_json(
     extra_conformance: Iterable[str] = (),
     mapping: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    if not all(isinstance(doc, RedactedDocument) for doc in page.results):
+        raise TypeError("the RDAP renderer takes only documents made by rdap.redaction.redact()")
     results = [
         _result_object(doc, page.result_member, i, page.field_set)
         for i, doc in enumerate(page.results)

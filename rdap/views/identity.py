@@ -27,6 +27,13 @@ def _loopback(address: str | None) -> bool:
         return False
 
 
+def require_tls_for_credentials() -> None:
+    """Credentials (bearer tokens, client secrets) travel only over TLS, except on loopback."""
+    rt: Runtime = current_app.extensions["rdapd"]
+    if rt.settings.require_tls and not request.is_secure and not _loopback(request.remote_addr):
+        raise Unauthorized("credentials are accepted only over TLS")
+
+
 def identify() -> None:
     """Who is asking: no credential is the public; a bad credential is a 401, never a fallback."""
     reject_token_in_query(request.args)
@@ -36,13 +43,8 @@ def identify() -> None:
     if header is None and purpose is None:
         g.principal = ANONYMOUS
         return
-    if (
-        header is not None
-        and rt.settings.require_tls
-        and not request.is_secure
-        and not _loopback(request.remote_addr)
-    ):
-        raise Unauthorized("bearer tokens are accepted only over TLS")
+    if header is not None:
+        require_tls_for_credentials()
     verifier = oauth_state(current_app).verifier
     claims = authenticate(header, verifier=verifier, now=dt.datetime.now(dt.UTC))
     with rt.db.read_scope() as session:

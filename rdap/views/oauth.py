@@ -60,6 +60,13 @@ def oauth_state(app: Flask) -> OAuthState:
     return state
 
 
+@bp.before_request
+def _credentials_over_tls() -> None:
+    from rdap.views.identity import require_tls_for_credentials  # identity imports this module
+
+    require_tls_for_credentials()
+
+
 @bp.post("/oauth/token")
 def token() -> Response:
     response: Response = oauth_state(current_app).server.create_token_response()

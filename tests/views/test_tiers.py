@@ -160,3 +160,38 @@ def test_help_announces_farv1(client) -> None:  # type: ignore[no-untyped-def]
     body = client.get("/help").get_json()
     assert "farv1" in body["rdapConformance"]
     assert body["farv1_openidcConfiguration"]["dntSupported"] is False
+
+
+def test_credentials_need_tls_except_on_loopback(  # type: ignore[no-untyped-def]
+    app, client, domains, make_client: MakeClient, token_for
+) -> None:
+    import dataclasses
+
+    from tests.oauth_fixtures import basic
+
+    client_id, secret = make_client(role="registrar")
+    token = token_for(client_id, secret)
+    runtime = app.extensions["rdapd"]
+    runtime.settings = dataclasses.replace(runtime.settings, require_tls=True)
+    remote = {"REMOTE_ADDR": "203.0.113.5"}
+    plain = client.get("/domain/own.post", headers=_bearer(token), environ_base=remote)
+    assert plain.status_code == 401
+    assert plain.headers["WWW-Authenticate"].startswith("Bearer")
+    grant = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers=basic(client_id, secret),
+        environ_base=remote,
+    )
+    assert grant.status_code == 401
+    secure = client.get(
+        "/domain/own.post",
+        headers=_bearer(token),
+        environ_base=remote,
+        base_url="https://localhost",
+    )
+    assert secure.status_code == 200
+    anonymous = client.get("/domain/own.post", environ_base=remote)
+    assert anonymous.status_code == 200  # no credential: the public view, TLS or not
+    loopback = client.get("/domain/own.post", headers=_bearer(token))
+    assert loopback.status_code == 200
