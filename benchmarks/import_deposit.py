@@ -47,7 +47,7 @@ def _child_import(url: str, path: str) -> dict[str, object]:
     db = Database(url)
     result = import_deposit(db, path)
     db.dispose()
-    return {"elapsed": result.elapsed, "counts": result.counts}
+    return {"elapsed": result.elapsed, "counts": result.counts, "phases": result.phases}
 
 
 def _run_child(*args: str) -> tuple[dict[str, object], float, int]:
@@ -120,6 +120,8 @@ def main() -> None:
             elapsed = float(result["elapsed"])  # type: ignore[arg-type]
             rows.append((name, size, elapsed, size / elapsed, rss, file_mib))
             _print_row(rows[-1])
+            phases = result.get("phases") or {}
+            print("    " + ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()))  # type: ignore[union-attr]
             if url.startswith("sqlite:///") and not args.keep:
                 Path(url[len("sqlite:///") :]).unlink(missing_ok=True)
         if not args.keep:
