@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from rdap.db import Database
 from rdap.errors import DepositError
+from rdap.escrow import loader
 from rdap.escrow.generator import generate_deposit
 from rdap.escrow.loader import import_deposit
 from rdap.models import (
@@ -250,3 +251,9 @@ def test_reads_from_a_stream(db: Database) -> None:
         assert ns.host is not None
         assert ns.host.ldh_name == "ns1.example.net"
         assert session.scalars(select(DsRecord)).all() == []
+
+
+def test_stage_rows_follow_stage_table_columns() -> None:
+    for table, names in loader.STAGE_COLUMNS.items():
+        assert tuple(c.name for c in table.c) == names, table.name
+    assert set(loader.STAGE_COLUMNS) == set(loader._stage.tables.values())
