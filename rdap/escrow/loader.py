@@ -1015,20 +1015,6 @@ def _reset_sequences(conn: Connection) -> None:
         conn.execute(select(func.setval(sequence, func.coalesce(highest, 0) + 1, false())))
 
 
-# SQLite page cache for the import connection (main and temp databases), in KiB: a fixed cap,
-# so memory stays flat, but large enough that index B-trees are not re-read from disk for
-# every row. Restored to SQLite's default when the import ends.
-SQLITE_IMPORT_CACHE_KIB: Final = 65536
-SQLITE_DEFAULT_CACHE_KIB: Final = 2000
-
-
-def _sqlite_cache(conn: Connection, kib: int) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"PRAGMA main.cache_size = -{int(kib)}")
-        conn.exec_driver_sql(f"PRAGMA temp.cache_size = -{int(kib)}")
-        conn.commit()
-
-
 def _drop_stage(conn: Connection) -> None:
     for table in reversed(_stage.sorted_tables):
         conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
@@ -1049,7 +1035,6 @@ def import_deposit(
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     phases: dict[str, float] = {}
     with db.engine.connect() as conn:
-        _sqlite_cache(conn, SQLITE_IMPORT_CACHE_KIB)
         try:
             with conn.begin():
                 _drop_stage(conn)
@@ -1101,7 +1086,6 @@ def import_deposit(
                 conn.rollback()
             with conn.begin():
                 _drop_stage(conn)
-            _sqlite_cache(conn, SQLITE_DEFAULT_CACHE_KIB)
     return ImportResult(
         deposit_id=info.deposit_id,
         deposit_type=info.deposit_type,
