@@ -47,11 +47,11 @@ def _child_import(url: str, path: str) -> dict[str, object]:
     db = Database(url)
     result = import_deposit(db, path)
     db.dispose()
-    return {"elapsed": result.elapsed, "counts": result.counts}
+    return {"elapsed": result.elapsed, "counts": result.counts, "phases": result.phases}
 
 
-def _run_child(*args: str) -> tuple[dict[str, object], float, int]:
-    """Run this script as a child; return its JSON result, wall time and peak RSS in KiB."""
+def _run_child(*args: str) -> tuple[dict[str, object], float, int, float]:
+    """Run this script as a child; return its JSON result, wall time, peak RSS (KiB), CPU s."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE, cwd=ROOT
@@ -63,17 +63,24 @@ def _run_child(*args: str) -> tuple[dict[str, object], float, int]:
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"child {args[0]} failed with exit code {proc.returncode}")
-    return json.loads(output), wall, usage.ru_maxrss  # Linux: KiB
+    cpu = usage.ru_utime + usage.ru_stime
+    return json.loads(output), wall, usage.ru_maxrss, cpu  # Linux: ru_maxrss in KiB
 
 
 def _print_row(row: tuple[str, int, float, float, int, int]) -> None:
-    name, size, seconds, rate, rss, file_mib = row
-    print(f"{name:<22}{size:>10}{seconds:>10.1f}{rate:>12.0f}{rss / 1024:>14.1f}{file_mib:>10}")
+    name, size, seconds, cpu, rss, file_mib = row
+    print(
+        f"{name:<20}{size:>9}{seconds:>9.1f}{cpu:>8.1f}{size / seconds:>11.0f}"
+        f"{rss / 1024:>13.1f}{file_mib:>9}"
+    )
 
 
 def _print_row(row: tuple[str, int, float, float, int, int]) -> None:
-    name, size, seconds, rate, rss, file_mib = row
-    print(f"{name:<22}{size:>10}{seconds:>10.1f}{rate:>12.0f}{rss / 1024:>14.1f}{file_mib:>10}")
+    name, size, seconds, cpu, rss, file_mib = row
+    print(
+        f"{name:<20}{size:>9}{seconds:>9.1f}{cpu:>8.1f}{size / seconds:>11.0f}"
+        f"{rss / 1024:>13.1f}{file_mib:>9}"
+    )
 
 
 def main() -> None:
@@ -102,13 +109,13 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="rdapd-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     rows: list[tuple[str, int, float, float, int, int]] = []
-    print(f"{'run':<22}{'domains':>10}{'seconds':>10}{'domains/s':>12}", end="")
-    print(f"{'peak RSS MiB':>14}{'file MiB':>10}")
+    print(f"{'run':<20}{'domains':>9}{'seconds':>9}{'CPU s':>8}{'domains/s':>11}", end="")
+    print(f"{'peak RSS MiB':>13}{'file MiB':>9}")
     for size in args.sizes:
         deposit = work / f"deposit-{size}.xml"
-        _, wall, rss = _run_child("generate", str(deposit), str(size), str(args.seed))
+        _, wall, rss, cpu = _run_child("generate", str(deposit), str(size), str(args.seed))
         file_mib = deposit.stat().st_size // (1 << 20)
-        rows.append(("generate", size, wall, size / wall, rss, file_mib))
+        rows.append(("generate", size, wall, cpu, rss, file_mib))
         _print_row(rows[-1])
         targets = [("import sqlite", f"sqlite:///{work / f'bench-{size}.sqlite3'}")]
         if args.postgres:
@@ -116,10 +123,12 @@ def main() -> None:
         for name, url in targets:
             if url.startswith("sqlite:///"):
                 Path(url[len("sqlite:///") :]).unlink(missing_ok=True)
-            result, wall, rss = _run_child("import", url, str(deposit))
+            result, wall, rss, cpu = _run_child("import", url, str(deposit))
             elapsed = float(result["elapsed"])  # type: ignore[arg-type]
-            rows.append((name, size, elapsed, size / elapsed, rss, file_mib))
+            rows.append((name, size, elapsed, cpu, rss, file_mib))
             _print_row(rows[-1])
+            phases = result.get("phases") or {}
+            print("    " + ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()))  # type: ignore[union-attr]
             if url.startswith("sqlite:///") and not args.keep:
                 Path(url[len("sqlite:///") :]).unlink(missing_ok=True)
         if not args.keep:
@@ -130,7 +139,10 @@ def main() -> None:
         for name in dict.fromkeys(r[0] for r in rows):
             a = next(r for r in rows if r[0] == name and r[1] == small)
             b = next(r for r in rows if r[0] == name and r[1] == large)
-            print(f"  {name:<20} time x{b[2] / a[2]:.2f}   peak RSS x{b[4] / a[4]:.2f}")
+            print(
+                f"  {name:<20} time x{b[2] / a[2]:.2f}   CPU x{b[3] / a[3]:.2f}   "
+                f"peak RSS x{b[4] / a[4]:.2f}"
+            )
 
 
 if __name__ == "__main__":

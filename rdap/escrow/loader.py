@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import functools
 import json
-import operator
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -126,6 +125,8 @@ class ImportResult:
     watermark: dt.datetime
     counts: dict[str, int]
     elapsed: float
+    # Seconds per phase: parse+stage, resolve+copy into the registry tables.
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def summary(self) -> str:
         parts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
@@ -340,6 +341,38 @@ S_PROTECTED = _temp(
     "protected_names", _id(), _line(), Column("ldh_name", String), Column("reason", String)
 )
 
+# The order _Stager rows are built in (tests check it against the tables above).
+STAGE_COLUMNS: Final = {
+    S_REGISTRAR: ("id", "line", "client_id", "iana_id", "name", "status", "street", "city",
+                  "state", "postal_code", "country", "voice", "voice_ext", "fax", "fax_ext",
+                  "email", "url", "whois_server", "whois_url", "created_at", "updated_at"),
+    S_REGISTRAR_FACTS: ("id", "line", "client_id", "rdap_base_url", "abuse_name", "abuse_email",
+                        "abuse_voice"),
+    S_CONTACT: ("id", "line", "handle", "roid", "clid", "created_by", "updated_by", "statuses",
+                "voice", "voice_ext", "fax", "fax_ext", "email", "created_at", "updated_at",
+                "transferred_at", "disclose"),
+    S_CONTACT_FACTS: ("id", "line", "handle", "person_kind", "publish_consent", "consent_at",
+                      "verification_status", "verified_at", "verification_method",
+                      "community_id", "eligibility_verified_at", "registrant_group"),
+    S_POSTAL: ("id", "contact_id", "type", "name", "org", "street", "city", "state",
+               "postal_code", "country"),
+    S_HOST: ("id", "line", "roid", "ldh_name", "unicode_name", "clid", "created_by", "updated_by",
+             "statuses", "created_at", "updated_at", "transferred_at"),
+    S_HOST_ADDR: ("id", "host_id", "version", "address"),
+    S_DOMAIN: ("id", "line", "roid", "ldh_name", "unicode_name", "tld", "clid", "registrant",
+               "created_by", "updated_by", "statuses", "created_at", "expires_at", "updated_at",
+               "transferred_at", "idn_table", "original_name", "delegation_signed",
+               "max_sig_life"),
+    S_DOMAIN_CONTACT: ("id", "domain_id", "handle", "type"),
+    S_NAMESERVER: ("id", "domain_id", "position", "is_object", "ldh_name", "addresses"),
+    S_DS: ("id", "domain_id", "key_tag", "algorithm", "digest_type", "digest"),
+    S_KEY: ("id", "domain_id", "flags", "protocol", "algorithm", "public_key"),
+    S_IDN: ("id", "line", "table_id", "url", "url_policy"),
+    S_NNDN: ("id", "line", "ldh_name", "unicode_name", "idn_table", "original_name", "state",
+             "created_at"),
+    S_PROTECTED: ("id", "line", "ldh_name", "reason"),
+}  # fmt: skip
+
 # Lookup indexes on stage tables, built after staging (cheaper than maintaining them per row).
 STAGE_INDEXES: Final = (
     (S_CONTACT_FACTS, "handle"),
@@ -351,9 +384,15 @@ STAGE_INDEXES: Final = (
 # --- staging ---------------------------------------------------------------------------------
 
 
-def _sqlite_datetime(value: dt.datetime) -> str:
+def _sqlite_datetime(value: dt.datetime | None) -> str | None:
     # The text form SQLAlchemy's SQLite DateTime reads back (UTC, naive, microseconds).
+    if value is None:
+        return None
     return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _same_datetime(value: dt.datetime | None) -> dt.datetime | None:
+    return value
 
 
 def _json_text(value: Any) -> str:
@@ -370,49 +409,34 @@ def _json_strings(values: tuple[str, ...]) -> str:
 class _Stager:
     """Buffers stage rows per table, flushes them in batches, and assigns primary keys.
 
-    Rows go to the driver's executemany directly, values already in the driver's form:
+    Rows are tuples in the stage table's column order, values already in the driver's form
+    (JSON as text, dates as the backend wants them), handed to the driver's executemany:
     per-row SQLAlchemy parameter processing would cost more than the database work.
     """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         tables = list(_stage.tables.values())
-        self.rows: dict[Table, list[dict[str, Any]]] = {t: [] for t in tables}
+        self.rows: dict[Table, list[tuple[Any, ...]]] = {t: [] for t in tables}
         self.next_id: dict[Table, int] = dict.fromkeys(tables, 1)
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sqlite_dates = conn.dialect.name == "sqlite"
         self.sql: dict[Table, str] = {}
-        self.getters: dict[Table, Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
-        self.converters: dict[Table, list[tuple[str, Callable[[Any], Any]]]] = {}
         for t in tables:
             names = ", ".join(c.name for c in t.c)
             marks = ", ".join(mark for _ in t.c)
             self.sql[t] = f"INSERT INTO {t.name} ({names}) VALUES ({marks})"  # noqa: S608 - names from our metadata
-            self.getters[t] = operator.itemgetter(*(c.name for c in t.c))
-            converters: list[tuple[str, Callable[[Any], Any]]] = []
-            for c in t.c:
-                if c.info.get("json"):
-                    converters.append((c.name, _json_text))
-                elif sqlite_dates and isinstance(c.type, UtcDateTime):
-                    converters.append((c.name, _sqlite_datetime))
-            self.converters[t] = converters
+        self.d: Callable[[dt.datetime | None], Any] = (
+            _sqlite_datetime if conn.dialect.name == "sqlite" else _same_datetime
+        )
 
-    def _write(self, table: Table, buffer: list[dict[str, Any]]) -> None:
-        getter = self.getters[table]
-        self.conn.exec_driver_sql(self.sql[table], [getter(row) for row in buffer])
-
-    def add(self, table: Table, row: dict[str, Any]) -> int:
+    def add(self, table: Table, values: tuple[Any, ...]) -> int:
+        """Stage one row (all columns but `id`, in column order); return the id it was given."""
         ident = self.next_id[table]
         self.next_id[table] = ident + 1
-        row["id"] = ident
-        for name, convert in self.converters[table]:
-            value = row[name]
-            if value is not None:
-                row[name] = convert(value)
         buffer = self.rows[table]
-        buffer.append(row)
+        buffer.append((ident, *values))
         if len(buffer) >= BATCH_SIZE:
-            self._write(table, buffer)
+            self.conn.exec_driver_sql(self.sql[table], buffer)
             buffer.clear()
         return ident
 
@@ -422,7 +446,7 @@ class _Stager:
     def flush(self) -> None:
         for table, buffer in self.rows.items():
             if buffer:
-                self._write(table, buffer)
+                self.conn.exec_driver_sql(self.sql[table], buffer)
                 buffer.clear()
 
 
@@ -430,16 +454,12 @@ def _phone_parts(phone: p.Phone | None) -> tuple[str | None, str | None]:
     return (phone.number, phone.ext) if phone else (None, None)
 
 
-def _address_columns(address: p.Address | None) -> dict[str, Any]:
+def _address_values(address: p.Address | None) -> tuple[Any, ...]:
+    """(street JSON, city, state, postal_code, country)."""
     if address is None:
-        address = p.Address([], None, None, None, None)
-    return {
-        "street": address.street,
-        "city": address.city,
-        "state": address.state,
-        "postal_code": address.postal_code,
-        "country": address.country,
-    }
+        return ("[]", None, None, None, None)
+    a = address
+    return (_json_text(a.street), a.city, a.state, a.postal_code, a.country)
 
 
 def _stage_registrar(st: _Stager, r: p.RegistrarRecord) -> None:
@@ -447,179 +467,82 @@ def _stage_registrar(st: _Stager, r: p.RegistrarRecord) -> None:
     fax, fax_ext = _phone_parts(r.fax)
     st.add(
         S_REGISTRAR,
-        {
-            "line": r.line,
-            "client_id": r.client_id,
-            "iana_id": r.gurid,
-            "name": r.name,
-            "status": r.status,
-            **_address_columns(r.address),
-            "voice": voice,
-            "voice_ext": voice_ext,
-            "fax": fax,
-            "fax_ext": fax_ext,
-            "email": r.email,
-            "url": r.url,
-            "whois_server": r.whois_server,
-            "whois_url": r.whois_url,
-            "created_at": r.created,
-            "updated_at": r.updated,
-        },
-    )
+        (
+            r.line, r.client_id, r.gurid, r.name, r.status, *_address_values(r.address),
+            voice, voice_ext, fax, fax_ext, r.email, r.url, r.whois_server, r.whois_url,
+            st.d(r.created), st.d(r.updated),
+        ),
+    )  # fmt: skip
 
 
 def _stage_contact(st: _Stager, c: p.ContactRecord) -> None:
     voice, voice_ext = _phone_parts(c.voice)
     fax, fax_ext = _phone_parts(c.fax)
+    disclose = None if c.disclose is None else _json_text(c.disclose)
     contact_id = st.add(
         S_CONTACT,
-        {
-            "line": c.line,
-            "handle": c.handle,
-            "roid": c.roid,
-            "clid": c.clid,
-            "created_by": c.created_by,
-            "updated_by": c.updated_by,
-            "statuses": c.statuses,
-            "voice": voice,
-            "voice_ext": voice_ext,
-            "fax": fax,
-            "fax_ext": fax_ext,
-            "email": c.email,
-            "created_at": c.created,
-            "updated_at": c.updated,
-            "transferred_at": c.transferred,
-            "disclose": c.disclose,
-        },
-    )
+        (
+            c.line, c.handle, c.roid, c.clid, c.created_by, c.updated_by, _json_text(c.statuses),
+            voice, voice_ext, fax, fax_ext, c.email, st.d(c.created), st.d(c.updated),
+            st.d(c.transferred), disclose,
+        ),
+    )  # fmt: skip
     for info in c.postal_infos:
         st.add(
             S_POSTAL,
-            {
-                "contact_id": contact_id,
-                "type": info.type,
-                "name": info.name,
-                "org": info.org,
-                **_address_columns(info.address),
-            },
+            (contact_id, info.type, info.name, info.org, *_address_values(info.address)),
         )
 
 
 def _stage_host(st: _Stager, h: p.HostRecord) -> None:
     host_id = st.add(
         S_HOST,
-        {
-            "line": h.line,
-            "roid": h.roid,
-            "ldh_name": h.name,
-            "unicode_name": h.unicode_name,
-            "clid": h.clid,
-            "created_by": h.created_by,
-            "updated_by": h.updated_by,
-            "statuses": h.statuses,
-            "created_at": h.created,
-            "updated_at": h.updated,
-            "transferred_at": h.transferred,
-        },
-    )
+        (
+            h.line, h.roid, h.name, h.unicode_name, h.clid, h.created_by, h.updated_by,
+            _json_text(h.statuses), st.d(h.created), st.d(h.updated), st.d(h.transferred),
+        ),
+    )  # fmt: skip
     for addr in h.addresses:
-        st.add(S_HOST_ADDR, {"host_id": host_id, "version": addr.version, "address": addr.address})
+        st.add(S_HOST_ADDR, (host_id, addr.version, addr.address))
 
 
 def _stage_domain(st: _Stager, d: p.DomainRecord) -> None:
     domain_id = st.add(
         S_DOMAIN,
-        {
-            "line": d.line,
-            "roid": d.roid,
-            "ldh_name": d.name,
-            "unicode_name": d.unicode_name,
-            "tld": d.tld,
-            "clid": d.clid,
-            "registrant": d.registrant,
-            "created_by": d.created_by,
-            "updated_by": d.updated_by,
-            "statuses": d.statuses,
-            "created_at": d.created,
-            "expires_at": d.expires,
-            "updated_at": d.updated,
-            "transferred_at": d.transferred,
-            "idn_table": d.idn_table,
-            "original_name": d.original_name,
-            "delegation_signed": bool(d.ds_data or d.key_data),
-            "max_sig_life": d.max_sig_life,
-        },
-    )
+        (
+            d.line, d.roid, d.name, d.unicode_name, d.tld, d.clid, d.registrant, d.created_by,
+            d.updated_by, _json_text(d.statuses), st.d(d.created), st.d(d.expires),
+            st.d(d.updated), st.d(d.transferred), d.idn_table, d.original_name,
+            bool(d.ds_data or d.key_data), d.max_sig_life,
+        ),
+    )  # fmt: skip
     for kind, handle in d.contacts:
-        st.add(S_DOMAIN_CONTACT, {"domain_id": domain_id, "handle": handle, "type": kind})
+        st.add(S_DOMAIN_CONTACT, (domain_id, handle, kind))
     position = 0
     for host_name in d.host_objects:
-        st.add(
-            S_NAMESERVER,
-            {
-                "domain_id": domain_id,
-                "position": position,
-                "is_object": True,
-                "ldh_name": host_name,
-                "addresses": [],
-            },
-        )
+        st.add(S_NAMESERVER, (domain_id, position, True, host_name, "[]"))
         position += 1
     for attr in d.host_attrs:
         addresses = [{"version": a.version, "address": a.address} for a in attr.addresses]
-        st.add(
-            S_NAMESERVER,
-            {
-                "domain_id": domain_id,
-                "position": position,
-                "is_object": False,
-                "ldh_name": attr.name,
-                "addresses": addresses,
-            },
-        )
+        st.add(S_NAMESERVER, (domain_id, position, False, attr.name, _json_text(addresses)))
         position += 1
     for ds in d.ds_data:
-        st.add(
-            S_DS,
-            {
-                "domain_id": domain_id,
-                "key_tag": ds.key_tag,
-                "algorithm": ds.algorithm,
-                "digest_type": ds.digest_type,
-                "digest": ds.digest,
-            },
-        )
+        st.add(S_DS, (domain_id, ds.key_tag, ds.algorithm, ds.digest_type, ds.digest))
     for key in d.key_data:
-        st.add(
-            S_KEY,
-            {
-                "domain_id": domain_id,
-                "flags": key.flags,
-                "protocol": key.protocol,
-                "algorithm": key.algorithm,
-                "public_key": key.public_key,
-            },
-        )
+        st.add(S_KEY, (domain_id, key.flags, key.protocol, key.algorithm, key.public_key))
 
 
 def _stage_contact_facts(st: _Stager, f: p.ContactFacts) -> None:
     stamps = [c.at for c in f.consents if c.at is not None]
     st.add(
         S_CONTACT_FACTS,
-        {
-            "line": f.line,
-            "handle": f.handle,
-            "person_kind": f.person_kind,
-            "publish_consent": sorted({c.element for c in f.consents}),
-            "consent_at": max(stamps) if stamps else None,
-            "verification_status": f.verification_status,
-            "verified_at": f.verified_at,
-            "verification_method": f.verification_method,
-            "community_id": f.community_id,
-            "eligibility_verified_at": f.eligibility_verified_at,
-            "registrant_group": f.registrant_group,
-        },
-    )
+        (
+            f.line, f.handle, f.person_kind, _json_text(sorted({c.element for c in f.consents})),
+            st.d(max(stamps) if stamps else None), f.verification_status, st.d(f.verified_at),
+            f.verification_method, f.community_id, st.d(f.eligibility_verified_at),
+            f.registrant_group,
+        ),
+    )  # fmt: skip
 
 
 # --- copy from stage to registry -------------------------------------------------------------
@@ -638,7 +561,7 @@ def _copy(conn: Connection, table: Table, query: Select[Any]) -> int:
     names = [c.name for c in query.selected_columns]
     # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse it unambiguously.
     stmt = _insert(conn, table).from_select(names, query.where(true()))
-    # SQLAlchemy keeps rowcount for INSERT ... SELECT only when asked (PostgreSQL drivers).
+    # preserve_rowcount: without it some drivers (psycopg) report -1 for INSERT ... SELECT.
     return int(conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount)
 
 
@@ -1048,47 +971,25 @@ def _stage_all(  # noqa: PLR0912 - one branch per record type
             _stage_registrar(st, record)
             counts[p.REGISTRAR] += 1
         elif isinstance(record, p.RegistrarFacts):
+            r = record
             st.add(
                 S_REGISTRAR_FACTS,
-                {
-                    "line": record.line,
-                    "client_id": record.client_id,
-                    "rdap_base_url": record.rdap_base_url,
-                    "abuse_name": record.abuse_name,
-                    "abuse_email": record.abuse_email,
-                    "abuse_voice": record.abuse_voice,
-                },
+                (r.line, r.client_id, r.rdap_base_url, r.abuse_name, r.abuse_email, r.abuse_voice),
             )
             extension["registrarFacts"] += 1
         elif isinstance(record, p.NndnRecord):
+            n = record
             st.add(
                 S_NNDN,
-                {
-                    "line": record.line,
-                    "ldh_name": record.name,
-                    "unicode_name": record.unicode_name,
-                    "idn_table": record.idn_table,
-                    "original_name": record.original_name,
-                    "state": record.state,
-                    "created_at": record.created,
-                },
-            )
+                (n.line, n.name, n.unicode_name, n.idn_table, n.original_name, n.state,
+                 st.d(n.created)),
+            )  # fmt: skip
             counts[p.NNDN] += 1
         elif isinstance(record, p.ProtectedName):
-            st.add(
-                S_PROTECTED, {"line": record.line, "ldh_name": record.name, "reason": record.reason}
-            )
+            st.add(S_PROTECTED, (record.line, record.name, record.reason))
             extension["protectedName"] += 1
         elif isinstance(record, p.IdnTableRecord):
-            st.add(
-                S_IDN,
-                {
-                    "line": record.line,
-                    "table_id": record.table_id,
-                    "url": record.url,
-                    "url_policy": record.url_policy,
-                },
-            )
+            st.add(S_IDN, (record.line, record.table_id, record.url, record.url_policy))
             counts[p.IDN] += 1
         elif isinstance(record, p.Header):
             if header is not None:
@@ -1153,6 +1054,7 @@ def import_deposit(
     """
     started = time.perf_counter()
     clock = now or (lambda: dt.datetime.now(dt.UTC))
+    phases: dict[str, float] = {}
     with db.engine.connect() as conn:
         try:
             with conn.begin():
@@ -1160,6 +1062,7 @@ def import_deposit(
                 _stage.create_all(conn)
                 st = _Stager(conn)
                 info, header, counts = _stage_all(st, p.parse_deposit(source))
+                phases["parse and stage"] = time.perf_counter() - started
                 _check_tld(conn, header.tld)
                 for table, column in STAGE_INDEXES:
                     conn.execute(text(f"CREATE INDEX {table.name}_ix ON {table.name} ({column})"))
@@ -1198,6 +1101,7 @@ def import_deposit(
                     ],
                 )
                 _drop_stage(conn)
+                phases["resolve and copy"] = time.perf_counter() - started - sum(phases.values())
         finally:
             # Temporary tables may outlive a rolled-back transaction on SQLite; never leave them.
             if conn.in_transaction():
@@ -1211,6 +1115,7 @@ def import_deposit(
         watermark=info.watermark,
         counts=counts,
         elapsed=time.perf_counter() - started,
+        phases=phases,
     )
 
 

@@ -342,12 +342,12 @@ class _Obj:
     __slots__ = ("ident", "line", "tag")
 
     def __init__(self, elem: etree._Element) -> None:
-        self.tag = label(str(elem.tag))
+        self.tag = elem.tag  # turned into prefix:name only for an error message
         self.line = elem.sourceline or 0
         self.ident = ""
 
     def error(self, message: str, line: int | None = None) -> DepositError:
-        where = f"<{self.tag}>" + (f" {self.ident}" if self.ident else "")
+        where = f"<{label(str(self.tag))}>" + (f" {self.ident}" if self.ident else "")
         return DepositError(f"line {line or self.line}: {where}: {message}")
 
 
@@ -401,6 +401,12 @@ def _parse_datetime_slow(raw: str) -> dt.datetime:
 
 
 def _date(obj: _Obj, elem: etree._Element) -> dt.datetime:
+    try:  # the common case, inline: xs:dateTime in UTC
+        value = dt.datetime.fromisoformat(elem.text)
+        if value.tzinfo is not None and value.utcoffset() == _ZERO:
+            return value
+    except (TypeError, ValueError):
+        pass
     return _date_text(obj, _text(elem), elem)
 
 

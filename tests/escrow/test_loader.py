@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from rdap.db import Database
 from rdap.errors import DepositError
+from rdap.escrow import loader
 from rdap.escrow.generator import generate_deposit
 from rdap.escrow.loader import import_deposit
 from rdap.models import (
@@ -288,3 +289,28 @@ def test_reads_from_a_stream(db: Database) -> None:
         assert ns.host is not None
         assert ns.host.ldh_name == "ns1.example.net"
         assert session.scalars(select(DsRecord)).all() == []
+
+
+def test_stage_rows_follow_stage_table_columns() -> None:
+    for table, names in loader.STAGE_COLUMNS.items():
+        assert tuple(c.name for c in table.c) == names, table.name
+    assert set(loader.STAGE_COLUMNS) == set(loader._stage.tables.values())
+
+
+def test_host_attributes_load_inline(db: Database, tmp_path: Path) -> None:
+    attrs = (
+        "<domain:hostAttr><domain:hostName>ns1.example.post</domain:hostName>"
+        '<domain:hostAddr ip="v4">192.0.2.53</domain:hostAddr>'
+        '<domain:hostAddr ip="v6">2001:DB8::53</domain:hostAddr></domain:hostAttr>'
+        "<domain:hostAttr><domain:hostName>ns2.example.net</domain:hostName></domain:hostAttr>"
+    )
+    load(db, _variant(tmp_path, "<domain:hostObj>ns1.example.net</domain:hostObj>", attrs))
+    with db.read_scope() as session:
+        servers = session.scalars(select(DomainNameserver).order_by(DomainNameserver.position))
+        assert [(s.ldh_name, s.host_id, s.addresses) for s in servers] == [
+            ("ns1.example.post", None, [
+                {"version": "v4", "address": "192.0.2.53"},
+                {"version": "v6", "address": "2001:db8::53"},
+            ]),
+            ("ns2.example.net", None, []),
+        ]  # fmt: skip
