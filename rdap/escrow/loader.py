@@ -638,7 +638,8 @@ def _copy(conn: Connection, table: Table, query: Select[Any]) -> int:
     names = [c.name for c in query.selected_columns]
     # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse it unambiguously.
     stmt = _insert(conn, table).from_select(names, query.where(true()))
-    return int(conn.execute(stmt).rowcount)
+    # preserve_rowcount: without it some drivers (psycopg) report -1 for INSERT ... SELECT.
+    return int(conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount)
 
 
 def _cols(stage: Table, *names: str) -> list[ColumnElement[Any]]:
