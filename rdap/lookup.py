@@ -72,7 +72,7 @@ def lookup(
     """Answer one query for one principal. The result is the only thing renderers accept."""
     full = full_document(query, repo, ctx)
     contact_uri = None
-    if ctx.contact_uri_template:
+    if ctx.contact_uri_template and full.subject.object_class == "domain":
         contact_uri = ctx.contact_uri_template.replace("{base_url}", ctx.base_url).replace(
             "{domain}", full.subject.key
         )

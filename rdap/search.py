@@ -223,7 +223,7 @@ class _Runner:
 
     def redact(self, full: doc.FullDocument) -> RedactedDocument:
         contact_uri = None
-        if self.ctx.contact_uri_template:
+        if self.ctx.contact_uri_template and full.subject.object_class == "domain":
             contact_uri = self.ctx.contact_uri_template.replace(
                 "{base_url}", self.ctx.base_url
             ).replace("{domain}", full.subject.key)

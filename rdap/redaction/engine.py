@@ -357,6 +357,8 @@ def _apply(
             del parent[key]
     if entity.get("remarks") == []:  # RFC 9083: omit an empty remarks array
         del entity["remarks"]
+    if "handle" not in entity and "links" in entity:
+        _drop_self_links(entity)
     if outcome.contact_uri and contact_uri:
         _add_contact_uri(entity, contact_uri.replace("{role}", contact_role), copied)
 
@@ -399,6 +401,24 @@ def _strip_ext(locations: list[jsonpath.Location]) -> bool:
                 parent[key] = ";".join([params[0], *kept])
                 stripped = True
     return stripped
+
+
+def _drop_self_links(entity: dict[str, Any]) -> None:
+    """A removed handle takes the entity's self link with it: its href is /entity/{handle}.
+
+    Clients show that link (whoisit's `url`) and follow it (the 20c `rdap` client), so leaving
+    it would publish the handle the `redacted` member declares removed. `links` is replaced, not
+    changed in place: the list may still be shared with the unredacted document.
+    """
+    kept = [
+        link
+        for link in entity["links"]
+        if not (isinstance(link, dict) and link.get("rel") == "self")
+    ]
+    if kept:
+        entity["links"] = kept
+    else:
+        del entity["links"]  # RFC 9083: omit an empty links array
 
 
 _PROPERTIES = jsonpath.parse("$.vcardArray[1]")

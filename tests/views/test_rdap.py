@@ -202,3 +202,25 @@ def test_unexpected_failure_is_an_rdap_500(app, client) -> None:  # type: ignore
     response = _get(client, "/domain/example.post")
     assert response.status_code == 500
     assert response.get_json()["errorCode"] == 500
+
+
+def test_removed_handle_takes_the_self_link(client, db) -> None:  # type: ignore[no-untyped-def]
+    """A contact whose handle is redacted has no self link either: its href is the handle."""
+    with db.session_scope() as session:
+        d = factories.full_domain(session, name="private.post", registrant_kind="natural")
+        handles = {d.registrant.handle, *(c.contact.handle for c in d.contacts)}
+    body = _get(client, "/domain/private.post").get_json()
+    removed = {
+        r["prePath"].split("'")[1]
+        for r in body["redacted"]
+        if r.get("prePath", "").endswith("].handle")
+    }
+    assert removed, "the public policy removes contact handles"
+    for entity in body["entities"]:
+        if entity["roles"][0] in removed:
+            assert "handle" not in entity
+            assert all(link["rel"] != "self" for link in entity.get("links", []))
+    text = _get(client, "/domain/private.post").get_data(as_text=True)
+    for handle in handles:
+        if all(e.get("handle") != handle for e in body["entities"]):
+            assert handle not in text
