@@ -12,13 +12,14 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import (
+    JSON,
     BindParameter,
     Connection,
-    Row,
     Select,
     bindparam,
     func,
@@ -82,8 +83,7 @@ _HOST_COLUMNS = [
 ]
 
 
-def _registrar(row: Any, prefix: str = "") -> RegistrarRecord:
-    m = row._mapping
+def _registrar(m: Mapping[str, Any], prefix: str = "") -> RegistrarRecord:
     return RegistrarRecord(
         id=m[f"{prefix}id"],
         client_id=m[f"{prefix}client_id"],
@@ -172,31 +172,94 @@ _DOMAIN_SELECT = select(D, *_REGISTRAR_LABELLED).join(R, R.c.id == D.c.registrar
 DOMAIN_BY_NAME = _DOMAIN_SELECT.where(D.c.ldh_name == bindparam("name"))
 DOMAINS_BY_IDS = _DOMAIN_SELECT.where(D.c.id.in_(_IDS))
 
-# Every contact of the given domains, registrant first, then admin/tech/billing in link order.
-CONTACTS_OF_DOMAINS = union_all(
-    select(
-        D.c.id.label("domain_id"),
-        literal("registrant").label("link_type"),
-        literal(0).label("link_order"),
-        *_CONTACT_COLUMNS,
-        *_POSTAL_LABELLED,
+_ID: BindParameter[Any] = bindparam("id")
+
+
+def _in_ids(column: Any) -> Any:
+    return column.in_(_IDS)
+
+
+def _is_id(column: Any) -> Any:
+    return column == _ID
+
+
+def _contacts_of(domain_filter: Callable[[Any], Any]) -> Any:
+    """Every contact of some domains, registrant first, then admin/tech/billing in link order."""
+    return union_all(
+        select(
+            D.c.id.label("domain_id"),
+            literal("registrant").label("link_type"),
+            literal(0).label("link_order"),
+            *_CONTACT_COLUMNS,
+            *_POSTAL_LABELLED,
+        )
+        .select_from(D)
+        .join(C, C.c.id == D.c.registrant_id)
+        .outerjoin(P, P.c.contact_id == C.c.id)
+        .where(domain_filter(D.c.id)),
+        select(
+            DC.c.domain_id,
+            DC.c.type.label("link_type"),
+            DC.c.id.label("link_order"),
+            *_CONTACT_COLUMNS,
+            *_POSTAL_LABELLED,
+        )
+        .select_from(DC)
+        .join(C, C.c.id == DC.c.contact_id)
+        .outerjoin(P, P.c.contact_id == C.c.id)
+        .where(domain_filter(DC.c.domain_id)),
+    ).order_by("domain_id", "link_order", "p_type")
+
+
+def _delegations_of(domain_filter: Callable[[Any], Any]) -> Any:
+    return (
+        select(
+            DN.c.domain_id,
+            DN.c.ldh_name.label("ns_name"),
+            DN.c.addresses.label("ns_addrs"),
+            DN.c.host_id,
+            *_HOST_COLUMNS,
+            HA.c.version,
+            HA.c.address,
+        )
+        .select_from(DN)
+        .outerjoin(H, H.c.id == DN.c.host_id)
+        .outerjoin(HA, HA.c.host_id == H.c.id)
+        .where(domain_filter(DN.c.domain_id))
+        .order_by(DN.c.domain_id, DN.c.position, DN.c.id, HA.c.id)
     )
-    .select_from(D)
-    .join(C, C.c.id == D.c.registrant_id)
-    .outerjoin(P, P.c.contact_id == C.c.id)
-    .where(D.c.id.in_(_IDS)),
-    select(
-        DC.c.domain_id,
-        DC.c.type.label("link_type"),
-        DC.c.id.label("link_order"),
-        *_CONTACT_COLUMNS,
-        *_POSTAL_LABELLED,
-    )
-    .select_from(DC)
-    .join(C, C.c.id == DC.c.contact_id)
-    .outerjoin(P, P.c.contact_id == C.c.id)
-    .where(DC.c.domain_id.in_(_IDS)),
-).order_by("domain_id", "link_order", "p_type")
+
+
+def _dnssec_of(domain_filter: Callable[[Any], Any]) -> Any:
+    """DS and DNSKEY data in one round trip: kind, three integers, one text, order."""
+    return union_all(
+        select(
+            DS.c.domain_id,
+            literal("ds").label("kind"),
+            DS.c.key_tag.label("n1"),
+            DS.c.algorithm.label("n2"),
+            DS.c.digest_type.label("n3"),
+            DS.c.digest.label("txt"),
+            DS.c.id.label("ord"),
+        ).where(domain_filter(DS.c.domain_id)),
+        select(
+            DK.c.domain_id,
+            literal("key").label("kind"),
+            DK.c.flags,
+            DK.c.protocol,
+            DK.c.algorithm,
+            DK.c.public_key,
+            DK.c.id,
+        ).where(domain_filter(DK.c.domain_id)),
+    ).order_by("domain_id", "kind", "ord")
+
+
+CONTACTS_OF_DOMAINS = _contacts_of(_in_ids)
+CONTACTS_OF_DOMAIN = _contacts_of(_is_id)
+DELEGATIONS_OF_DOMAINS = _delegations_of(_in_ids)
+DELEGATIONS_OF_DOMAIN = _delegations_of(_is_id)
+DNSSEC_OF_DOMAINS = _dnssec_of(_in_ids)
+DNSSEC_OF_DOMAIN = _dnssec_of(_is_id)
 
 _CONTACT_SELECT = (
     select(*_CONTACT_COLUMNS, *_POSTAL_LABELLED)
@@ -204,45 +267,6 @@ _CONTACT_SELECT = (
     .outerjoin(P, P.c.contact_id == C.c.id)
 )
 CONTACT_BY_HANDLE = _CONTACT_SELECT.where(C.c.handle == bindparam("handle")).order_by(P.c.type)
-
-DELEGATIONS_OF_DOMAINS = (
-    select(
-        DN.c.domain_id,
-        DN.c.ldh_name.label("ns_name"),
-        DN.c.addresses.label("ns_addrs"),
-        DN.c.host_id,
-        *_HOST_COLUMNS,
-        HA.c.version,
-        HA.c.address,
-    )
-    .select_from(DN)
-    .outerjoin(H, H.c.id == DN.c.host_id)
-    .outerjoin(HA, HA.c.host_id == H.c.id)
-    .where(DN.c.domain_id.in_(_IDS))
-    .order_by(DN.c.domain_id, DN.c.position, DN.c.id, HA.c.id)
-)
-
-# DS and DNSKEY data in one round trip: kind, three integers, one text, order.
-DNSSEC_OF_DOMAINS = union_all(
-    select(
-        DS.c.domain_id,
-        literal("ds").label("kind"),
-        DS.c.key_tag.label("n1"),
-        DS.c.algorithm.label("n2"),
-        DS.c.digest_type.label("n3"),
-        DS.c.digest.label("txt"),
-        DS.c.id.label("ord"),
-    ).where(DS.c.domain_id.in_(_IDS)),
-    select(
-        DK.c.domain_id,
-        literal("key").label("kind"),
-        DK.c.flags,
-        DK.c.protocol,
-        DK.c.algorithm,
-        DK.c.public_key,
-        DK.c.id,
-    ).where(DK.c.domain_id.in_(_IDS)),
-).order_by("domain_id", "kind", "ord")
 
 _HOST_SELECT = (
     select(*_HOST_COLUMNS, HA.c.version, HA.c.address)
@@ -278,11 +302,10 @@ class FactsCache:
         return value
 
 
-def _group_contacts(rows: Sequence[Row[Any]]) -> list[tuple[Any, ContactRecord]]:
+def _group_contacts(rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ContactRecord]]:
     """Rows of contact ⟕ postal info (grouped by key, in order) → (row, ContactRecord) pairs."""
     grouped: dict[Any, tuple[Any, list[PostalRecord]]] = {}
-    for row in rows:
-        m = row._mapping
+    for m in rows:
         key = (m.get("domain_id"), m.get("link_type"), m["id"])
         entry = grouped.get(key)
         if entry is None:
@@ -293,13 +316,92 @@ def _group_contacts(rows: Sequence[Row[Any]]) -> list[tuple[Any, ContactRecord]]
     return [(m, _contact(m, tuple(postal))) for m, postal in grouped.values()]
 
 
-def _group_hosts(rows: Sequence[Row[Any]]) -> list[HostRecord]:
+def _group_hosts(rows: Sequence[Mapping[str, Any]]) -> list[HostRecord]:
     grouped: dict[int, tuple[Any, list[tuple[str, str]]]] = {}
     for row in rows:
-        entry = grouped.setdefault(row.id, (row._mapping, []))
-        if row.address is not None:
-            entry[1].append((row.version, row.address))
+        entry = grouped.setdefault(row["id"], (row, []))
+        if row["address"] is not None:
+            entry[1].append((row["version"], row["address"]))
     return [_host(m, tuple(addresses)) for m, addresses in grouped.values()]
+
+
+class _Prepared:
+    """A SELECT compiled once per dialect, run on the DB-API cursor, rows typed by the same
+    result processors SQLAlchemy would use (UTC datetimes, JSON)."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self.keys = list(statement.selected_columns.keys())
+        self._compiled: dict[
+            str, tuple[str, tuple[str, ...] | None, dict[str, Any], list[Any]]
+        ] = {}
+
+    def _for(self, dialect: Any) -> tuple[str, tuple[str, ...] | None, dict[str, Any], list[Any]]:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup) if compiled.positional else None
+            # Literal values the statement carries itself (e.g. 'registrant', 0).
+            fixed = {
+                name: bind.value
+                for bind, name in compiled.bind_names.items()
+                if not bind.required and bind.value is not None
+            }
+            processors = [
+                _processor(column.type, dialect) for column in self.statement.selected_columns
+            ]
+            found = (compiled.string, order, fixed, processors)
+            self._compiled[dialect.name] = found
+        return found
+
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        sql, order, fixed, processors = self._for(connection.dialect)
+        bound = {**fixed, **params}
+        arguments: Any = tuple(bound[name] for name in order) if order else bound
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, arguments)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        keys = self.keys
+        typed = [(i, p) for i, p in enumerate(processors) if p is not None]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, process in typed:
+                value = values[i]
+                if value is not None:
+                    values[i] = process(value)
+            out.append(dict(zip(keys, values, strict=True)))
+        return out
+
+
+def _sqlite_datetime(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+
+def _processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How to type one result column; SQLite's text datetimes and JSON get fast C parsers."""
+    if dialect.name == "sqlite":
+        if isinstance(type_, models.base.UtcDateTime):
+            return _sqlite_datetime
+        if isinstance(type_.dialect_impl(dialect), JSON):
+            return orjson.loads
+    processor: Callable[[Any], Any] | None = type_.dialect_impl(dialect).result_processor(
+        dialect, None
+    )
+    return processor
+
+
+_PREPARED: dict[int, _Prepared] = {}
+
+
+def _prepared(statement: Any) -> _Prepared:
+    found = _PREPARED.get(id(statement))
+    if found is None:
+        found = _PREPARED[id(statement)] = _Prepared(statement)
+    return found
 
 
 class Repository:
@@ -309,12 +411,16 @@ class Repository:
         self.connection = connection
         self.facts = facts
 
-    def _all(self, statement: Any, **params: Any) -> Sequence[Row[Any]]:
-        return self.connection.execute(statement, params).all()
+    def _all(self, statement: Any, **params: Any) -> list[dict[str, Any]]:
+        """Rows as dicts. Single-object statements run pre-compiled on the DB-API cursor (no
+        per-call statement compilation); batch statements with expanding IN lists use Core."""
+        if "ids" in params:
+            return [dict(row._mapping) for row in self.connection.execute(statement, params)]
+        return _prepared(statement).run(self.connection, params)
 
     # --- domains ------------------------------------------------------------------------------
     def domain(self, ldh_name: str) -> DomainRecord | None:
-        found = self._domains(self._all(DOMAIN_BY_NAME, name=ldh_name))
+        found = self._domains(self._all(DOMAIN_BY_NAME, name=ldh_name), single=True)
         if not found:
             return None
         record = found[0]
@@ -329,70 +435,75 @@ class Repository:
         by_id = {r.id: r for r in self._domains(self._all(DOMAINS_BY_IDS, ids=list(ids)))}
         return [by_id[i] for i in ids if i in by_id]
 
-    def _domains(self, rows: Sequence[Row[Any]]) -> list[DomainRecord]:
+    def _domains(self, rows: list[dict[str, Any]], *, single: bool = False) -> list[DomainRecord]:
         if not rows:
             return []
-        ids = [row.id for row in rows]
+        ids = [row["id"] for row in rows]
+        by: dict[str, Any] = {"id": ids[0]} if single else {"ids": ids}
         registrant_of: dict[int, ContactRecord] = {}
         contacts_of: dict[int, list[tuple[str, ContactRecord]]] = defaultdict(list)
-        for m, contact in _group_contacts(self._all(CONTACTS_OF_DOMAINS, ids=ids)):
+        statement = CONTACTS_OF_DOMAIN if single else CONTACTS_OF_DOMAINS
+        for m, contact in _group_contacts(self._all(statement, **by)):
             if m["link_type"] == "registrant":
                 registrant_of[m["domain_id"]] = contact
             else:
                 contacts_of[m["domain_id"]].append((m["link_type"], contact))
-        delegations = self._delegations(ids)
+        delegations = self._delegations(
+            self._all(DELEGATIONS_OF_DOMAIN if single else DELEGATIONS_OF_DOMAINS, **by)
+        )
         ds_of: dict[int, list[DsRecord]] = defaultdict(list)
         keys_of: dict[int, list[KeyRecord]] = defaultdict(list)
-        for r in self._all(DNSSEC_OF_DOMAINS, ids=ids):
-            if r.kind == "ds":
-                ds_of[r.domain_id].append(DsRecord(r.n1, r.n2, r.n3, r.txt))
+        for r in self._all(DNSSEC_OF_DOMAIN if single else DNSSEC_OF_DOMAINS, **by):
+            if r["kind"] == "ds":
+                ds_of[r["domain_id"]].append(DsRecord(r["n1"], r["n2"], r["n3"], r["txt"]))
             else:
-                keys_of[r.domain_id].append(KeyRecord(r.n1, r.n2, r.n3, r.txt))
+                keys_of[r["domain_id"]].append(KeyRecord(r["n1"], r["n2"], r["n3"], r["txt"]))
         return [
             DomainRecord(
-                id=row.id,
-                roid=row.roid,
-                ldh_name=row.ldh_name,
-                unicode_name=row.unicode_name,
-                tld=row.tld,
-                statuses=tuple(row.statuses or ()),
-                created_at=row.created_at,
-                expires_at=row.expires_at,
-                updated_at=row.updated_at,
-                transferred_at=row.transferred_at,
-                idn_table=row.idn_table,
-                original_name=row.original_name,
-                delegation_signed=bool(row.delegation_signed),
-                max_sig_life=row.max_sig_life,
+                id=row["id"],
+                roid=row["roid"],
+                ldh_name=row["ldh_name"],
+                unicode_name=row["unicode_name"],
+                tld=row["tld"],
+                statuses=tuple(row["statuses"] or ()),
+                created_at=row["created_at"],
+                expires_at=row["expires_at"],
+                updated_at=row["updated_at"],
+                transferred_at=row["transferred_at"],
+                idn_table=row["idn_table"],
+                original_name=row["original_name"],
+                delegation_signed=bool(row["delegation_signed"]),
+                max_sig_life=row["max_sig_life"],
                 registrar=_registrar(row, "r_"),
-                registrant=registrant_of.get(row.id),
-                contacts=tuple(contacts_of.get(row.id, ())),
-                nameservers=delegations.get(row.id, ()),
-                ds_records=tuple(ds_of.get(row.id, ())),
-                dns_keys=tuple(keys_of.get(row.id, ())),
+                registrant=registrant_of.get(row["id"]),
+                contacts=tuple(contacts_of.get(row["id"], ())),
+                nameservers=delegations.get(row["id"], ()),
+                ds_records=tuple(ds_of.get(row["id"], ())),
+                dns_keys=tuple(keys_of.get(row["id"], ())),
             )
             for row in rows
         ]
 
-    def _delegations(self, domain_ids: list[int]) -> dict[int, tuple[DelegationRecord, ...]]:
+    @staticmethod
+    def _delegations(rows: list[dict[str, Any]]) -> dict[int, tuple[DelegationRecord, ...]]:
         grouped: dict[int, dict[str, tuple[Any, list[tuple[str, str]]]]] = defaultdict(dict)
-        for row in self._all(DELEGATIONS_OF_DOMAINS, ids=domain_ids):
-            per_domain = grouped[row.domain_id]
-            entry = per_domain.get(row.ns_name)
+        for row in rows:
+            per_domain = grouped[row["domain_id"]]
+            entry = per_domain.get(row["ns_name"])
             if entry is None:
                 entry = (row, [])
-                per_domain[row.ns_name] = entry
-            if row.address is not None:
-                entry[1].append((row.version, row.address))
+                per_domain[row["ns_name"]] = entry
+            if row["address"] is not None:
+                entry[1].append((row["version"], row["address"]))
         result: dict[int, tuple[DelegationRecord, ...]] = {}
         for domain_id, entries in grouped.items():
             delegations = []
             for name, (row, addresses) in entries.items():
-                if row.host_id is not None:
-                    host = _host(row._mapping, tuple(addresses))
+                if row["host_id"] is not None:
+                    host = _host(row, tuple(addresses))
                     delegations.append(DelegationRecord(name, host, host.addresses))
                 else:
-                    inline = tuple((a["version"], a["address"]) for a in row.ns_addrs or ())
+                    inline = tuple((a["version"], a["address"]) for a in row["ns_addrs"] or ())
                     delegations.append(DelegationRecord(name, None, inline))
             result[domain_id] = tuple(delegations)
         return result
