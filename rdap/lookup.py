@@ -28,8 +28,13 @@ class LookupContext:
         return doc.Links(base_url=self.base_url, request_url=self.request_url)
 
 
-def full_document(query: Query, repo: Repository, ctx: LookupContext) -> doc.FullDocument:
-    """Fetch and build the complete object for a query; NotFound if there is none."""
+def full_document(
+    query: Query, repo: Repository, ctx: LookupContext, *, verification: bool = True
+) -> doc.FullDocument:
+    """Fetch and build the complete object for a query; NotFound if there is none.
+
+    `verification=False` leaves out the contacts' verification remarks, for callers whose
+    policy always redacts them (see Policy.may_show)."""
     links = ctx.links
     if isinstance(query, HelpQuery):
         return doc.help_document(ctx.help_description)
@@ -37,23 +42,26 @@ def full_document(query: Query, repo: Repository, ctx: LookupContext) -> doc.Ful
         domain = repo.domain(query.name.ldh)
         if domain is None:
             raise NotFound(f"no domain {query.name.ldh} in this registry")
-        built = doc.domain_document(domain, links)
+        built = doc.domain_document(domain, links, verification=verification)
     elif isinstance(query, NameserverLookup):
         host = repo.nameserver(query.name.ldh)
         if host is None:
             raise NotFound(f"no nameserver {query.name.ldh} in this registry")
         built = doc.nameserver_document(host, repo.registrar(host.registrar_id), links)
     elif isinstance(query, EntityLookup):
-        built = _entity(query.handle, repo, links)
+        built = _entity(query.handle, repo, links, verification)
     else:  # pragma: no cover - Query is a closed union
         raise TypeError(f"unsupported query {query!r}")
     return doc.stamp_database_update(built, repo.database_updated_at())
 
 
-def _entity(handle: str, repo: Repository, links: doc.Links) -> doc.FullDocument:
+def _entity(
+    handle: str, repo: Repository, links: doc.Links, verification: bool
+) -> doc.FullDocument:
     contact = repo.contact(handle)
     if contact is not None:
-        return doc.entity_document(contact, links, repo.contact_domains(contact.id))
+        domains = repo.contact_domains(contact.id)
+        return doc.entity_document(contact, links, domains, verification=verification)
     if handle.isdigit() and len(handle) < 10:
         registrar = repo.registrar_by_iana_id(int(handle))
         if registrar is not None:
@@ -70,7 +78,9 @@ def lookup(
     ctx: LookupContext,
 ) -> RedactedDocument:
     """Answer one query for one principal. The result is the only thing renderers accept."""
-    full = full_document(query, repo, ctx)
+    full = full_document(
+        query, repo, ctx, verification=policy.may_show(principal.role, "verification")
+    )
     contact_uri = None
     if ctx.contact_uri_template and full.subject.object_class == "domain":
         contact_uri = ctx.contact_uri_template.replace("{base_url}", ctx.base_url).replace(

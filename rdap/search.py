@@ -208,6 +208,7 @@ class _Runner:
         self.page_size = page_size
         # A cursor is good only for the query and the caller it was issued to.
         self.scope = f"{_caller(principal)}|{_query_fingerprint(search)}"
+        self.verification = policy.may_show(principal.role, "verification")
         self.state: dict[str, Any] = {}
         if search.options.cursor:
             self.state = codec.decode(search.options.cursor, self.scope, now=ctx.now)
@@ -361,7 +362,10 @@ def _domains(runner: _Runner, search: DomainSearch) -> SearchPage:
     more = len(rows) > runner.page_size
     rows = rows[: runner.page_size]
     records = runner.repo.domains_by_ids([i for i, _ in rows])
-    results = [runner.redact(doc.domain_document(r, runner.ctx.links)) for r in records]
+    results = [
+        runner.redact(doc.domain_document(r, runner.ctx.links, verification=runner.verification))
+        for r in records
+    ]
     total = None
     if search.options.count:
         total = _count(runner, select(D.c.id).where(condition))
@@ -542,7 +546,10 @@ def _entities(runner: _Runner, search: EntitySearch) -> SearchPage:
                 contact = runner.repo.contact(handle)
                 full = (
                     doc.entity_document(
-                        contact, runner.ctx.links, runner.repo.contact_domains(contact.id)
+                        contact,
+                        runner.ctx.links,
+                        runner.repo.contact_domains(contact.id),
+                        verification=runner.verification,
                     )
                     if contact
                     else None
@@ -611,7 +618,10 @@ def _reverse(runner: _Runner, search: ReverseSearch) -> SearchPage:
             record = by_id.get(domain_id)
             visible = None
             if record is not None:
-                redacted = runner.redact(doc.domain_document(record, runner.ctx.links))
+                full = doc.domain_document(
+                    record, runner.ctx.links, verification=runner.verification
+                )
+                redacted = runner.redact(full)
                 if _reverse_visible(redacted, search):
                     visible = redacted
             out.append(([_encode_value(sort_value), domain_id], visible))

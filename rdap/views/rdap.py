@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
-from werkzeug.urls import iri_to_uri
 
 from rdap import query as q
 from rdap.errors import QueryError
@@ -28,16 +28,26 @@ def runtime() -> Runtime:
     return rt
 
 
-def base_url() -> str:
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def request_urls() -> tuple[str, str]:
+    """(base URL for links, URL of this request as a URI), built once per request."""
+    here = f"{request.scheme}://{request.host}{request.root_path}"
     configured = runtime().settings.base_url
-    return configured.rstrip("/") if configured else request.host_url.rstrip("/")
+    base = configured.rstrip("/") if configured else here
+    url = here + quote(request.path, safe=_PATH_SAFE)
+    if request.query_string:
+        url += "?" + quote(request.query_string.decode("utf-8", "replace"), safe=_PATH_SAFE + "?%")
+    return base, url
 
 
 def context() -> LookupContext:
     rt = runtime()
+    base, url = request_urls()
     return LookupContext(
-        base_url=base_url(),
-        request_url=iri_to_uri(request.url),
+        base_url=base,
+        request_url=url,
         now=dt.datetime.now(dt.UTC),
         contact_uri_template=rt.profile.contact_uri,
         help_description=rt.profile.help_description,
