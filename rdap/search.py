@@ -113,15 +113,20 @@ def _prefix_range(column: Any, prefix: str) -> ColumnElement[bool]:
     return and_(column >= prefix, column < upper)
 
 
-def _name_filter(ldh: Any, unicode_col: Any, pattern: NamePattern) -> ColumnElement[bool]:
+def _name_branches(ldh: Any, unicode_col: Any, pattern: NamePattern) -> list[ColumnElement[bool]]:
+    """The pattern as alternative conditions, each answerable from one index."""
     if pattern.exact is not None:
-        return ldh == pattern.exact.ldh  # type: ignore[no-any-return]
+        return [ldh == pattern.exact.ldh]
     if pattern.unicode:
-        return _prefix_match(unicode_col, pattern)
+        return [_prefix_match(unicode_col, pattern)]
     if unicode_col is ldh:
-        return _prefix_match(ldh, pattern)
+        return [_prefix_match(ldh, pattern)]
     # An ASCII prefix may also begin a U-label ("correos-esp*" finds correos-españa).
-    return or_(_prefix_match(ldh, pattern), _prefix_match(unicode_col, pattern))
+    return [_prefix_match(ldh, pattern), _prefix_match(unicode_col, pattern)]
+
+
+def _name_filter(ldh: Any, unicode_col: Any, pattern: NamePattern) -> ColumnElement[bool]:
+    return or_(*_name_branches(ldh, unicode_col, pattern))
 
 
 def _prefix_match(column: Any, pattern: NamePattern) -> ColumnElement[bool]:
@@ -289,6 +294,14 @@ def run_search(
 
 
 # --- domains ----------------------------------------------------------------------------------
+def _domain_branches(search: DomainSearch) -> list[ColumnElement[bool]]:
+    """Alternative conditions whose union is the search; each pages well from one index."""
+    if search.by == "name":
+        assert search.pattern is not None
+        return _name_branches(D.c.ldh_name, D.c.unicode_name, search.pattern)
+    return [_domain_condition(search)]
+
+
 def _domain_condition(search: DomainSearch) -> ColumnElement[bool]:
     if search.by == "name":
         assert search.pattern is not None
@@ -315,23 +328,38 @@ def _domain_sort(options: SearchOptions) -> tuple[Any, bool]:
 
 def _domain_ids(
     runner: _Runner,
-    condition: ColumnElement[bool],
+    branches: list[ColumnElement[bool]],
     options: SearchOptions,
     limit: int,
     last: tuple[Any, int] | None,
 ) -> list[tuple[int, Any]]:
+    """The next `limit` (id, sort value) after `last`: each branch is paged on its own index
+    (an OR of ranges would make the database scan from the cursor to the end of the table)
+    and the branches are merged in sort order."""
     column, descending = _domain_sort(options)
-    statement: Select[Any] = select(D.c.id, column).where(condition)
-    if column is D.c.ldh_name:
-        if last is not None:
-            statement = statement.where(column < last[0] if descending else column > last[0])
-        statement = statement.order_by(column.desc() if descending else column.asc())
-    else:
-        after = _keyset(column, D.c.id, last, descending)
-        if after is not None:
-            statement = statement.where(after)
-        statement = statement.order_by(*_order(column, D.c.id, descending))
-    return [(row[0], row[1]) for row in runner.repo.execute(statement.limit(limit))]
+    found: dict[int, Any] = {}
+    for condition in branches:
+        statement: Select[Any] = select(D.c.id, column).where(condition)
+        if column is D.c.ldh_name:
+            if last is not None:
+                statement = statement.where(column < last[0] if descending else column > last[0])
+            statement = statement.order_by(column.desc() if descending else column.asc())
+        else:
+            after = _keyset(column, D.c.id, last, descending)
+            if after is not None:
+                statement = statement.where(after)
+            statement = statement.order_by(*_order(column, D.c.id, descending))
+        for row in runner.repo.execute(statement.limit(limit)):
+            found[row[0]] = row[1]
+    if len(branches) == 1:
+        return list(found.items())
+
+    def order(item: tuple[int, Any]) -> tuple[bool, Any, int]:
+        domain_id, value = item
+        return (value is not None, value if value is not None else "", domain_id)
+
+    merged = sorted(found.items(), key=order, reverse=descending)
+    return merged[:limit]
 
 
 def _last_key(runner: _Runner, column: Any) -> tuple[Any, int] | None:
@@ -355,9 +383,10 @@ def _domain_sorts() -> dict[str, str]:
 
 def _domains(runner: _Runner, search: DomainSearch) -> SearchPage:
     condition = _domain_condition(search)
+    branches = _domain_branches(search)
     column, _ = _domain_sort(search.options)
     rows = _domain_ids(
-        runner, condition, search.options, runner.page_size + 1, _last_key(runner, column)
+        runner, branches, search.options, runner.page_size + 1, _last_key(runner, column)
     )
     more = len(rows) > runner.page_size
     rows = rows[: runner.page_size]
@@ -608,7 +637,7 @@ def _reverse(runner: _Runner, search: ReverseSearch) -> SearchPage:
             if len(after) != 2 or not isinstance(after[1], int):
                 raise QueryError("the cursor is not valid for this search")
             last = (_decode_value(after[0], column), after[1])
-        return _domain_ids(runner, condition, search.options, limit, last)
+        return _domain_ids(runner, [condition], search.options, limit, last)
 
     def build(rows: Sequence[Any]) -> list[tuple[list[Any], RedactedDocument | None]]:
         records = runner.repo.domains_by_ids([i for i, _ in rows])

@@ -275,3 +275,26 @@ def test_help_lists_search_extensions(client) -> None:  # type: ignore[no-untype
     assert {"paging", "sorting", "subsetting", "reverse_search"} <= set(body["rdapConformance"])
     props = {p["property"] for p in body["reverse_search_properties"]}
     assert props == {"fn", "handle", "email", "role"}
+
+
+@pytest.mark.parametrize("sort", ["name", "registrationDate:d"])
+def test_ascii_prefix_pages_across_a_labels_and_u_labels(  # type: ignore[no-untyped-def]
+    client, db, registry, app, sort
+) -> None:
+    with db.session_scope() as session:
+        for n in range(3):
+            factories.full_domain(session, name=f"correos{n}.post")
+    settings = app.extensions["rdapd"].settings
+    app.extensions["rdapd"].settings = settings.__class__(
+        **{**settings.__dict__, "search_page_size": 1}
+    )
+    pages, seen = _crawl(client, f"/domains?name=correos*&sort={sort}")
+    expected = {
+        "correos0.post",
+        "correos1.post",
+        "correos2.post",
+        "correos-españa.post".encode("idna").decode(),
+    }
+    assert set(seen) == expected
+    assert len(seen) == len(expected)
+    assert pages == 4
