@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.exc import DBAPIError
 
 from rdap import models
 from rdap.records import (
@@ -358,10 +359,13 @@ class _Prepared:
         sql, order, fixed, processors = self._for(connection.dialect)
         bound = {**fixed, **params}
         arguments: Any = tuple(bound[name] for name in order) if order else bound
+        dbapi_error = connection.dialect.loaded_dbapi.Error
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, arguments)
             rows = cursor.fetchall()
+        except dbapi_error as exc:  # the same exception SQLAlchemy would raise
+            raise DBAPIError.instance(sql, arguments, exc, dbapi_error) from exc
         finally:
             cursor.close()
         keys = self.keys

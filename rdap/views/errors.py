@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from rdap import errors
@@ -71,6 +72,17 @@ def register(app: Flask) -> None:
         response = error_response(_from_http(exc))
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def _database_unavailable(exc: DBAPIError) -> Response:
+        # Unreachable database, missing schema, lock timeouts: the service, not the query, is
+        # at fault. The cause goes to the log only (it may name hosts or tables).
+        log.error("database error while answering a request: %s", exc.__class__.__name__)
+        response = error_response(
+            errors.ServiceUnavailable("the registry database is not available; try again later")
+        )
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(Exception)

@@ -196,12 +196,27 @@ def test_wrong_methods(client, method) -> None:  # type: ignore[no-untyped-def]
     assert response.get_json()["errorCode"] == 405
 
 
-def test_unexpected_failure_is_an_rdap_500(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_unavailable_database_is_an_rdap_503(app, client) -> None:  # type: ignore[no-untyped-def]
     # A database that cannot answer must still produce an RDAP error body, never a traceback.
     app.extensions["rdapd"].db = Database("sqlite:////nonexistent-dir/none.sqlite3")
     response = _get(client, "/domain/example.post")
+    assert response.status_code == 503
+    assert response.get_json()["errorCode"] == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "nonexistent" not in response.get_data(as_text=True)
+
+
+def test_unexpected_failure_is_an_rdap_500(app, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from rdap.views import rdap as rdap_views
+
+    def explode(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(rdap_views, "lookup", explode)
+    response = _get(client, "/domain/example.post")
     assert response.status_code == 500
     assert response.get_json()["errorCode"] == 500
+    assert "secret detail" not in response.get_data(as_text=True)
 
 
 def test_removed_handle_takes_the_self_link(client, db) -> None:  # type: ignore[no-untyped-def]
