@@ -21,7 +21,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 
 from rdap.db import Database
 from rdap.errors import QueryError, Unauthorized
@@ -331,16 +331,15 @@ class TokenVerifier:
         )
 
     def _check_not_revoked(self, jti: str, client_id: str | None) -> None:
-        """Deny-list and client status, read from the database on every request."""
-        with self.db.read_scope() as session:
-            if session.get(RevokedToken, jti) is not None:
-                raise InvalidToken("token has been revoked")
-            if client_id is not None:
-                status = session.scalar(
-                    select(OAuthClient.status).where(OAuthClient.client_id == client_id)
-                )
-                if status != ACTIVE:
-                    raise InvalidToken("client is not active")
+        """Deny-list and client status, read from the database on every request (one query)."""
+        with self.db.read_connection() as connection:
+            revoked, status = connection.execute(
+                _REVOCATION, {"jti": jti, "client_id": client_id or ""}
+            ).one()
+        if revoked:
+            raise InvalidToken("token has been revoked")
+        if client_id is not None and status != ACTIVE:
+            raise InvalidToken("client is not active")
 
     def identify_own(self, token: str) -> tuple[str, str, dt.datetime] | None:
         """(jti, client_id, expiry) of a token we signed, expired or not; None if not ours."""
@@ -364,6 +363,16 @@ class TokenVerifier:
         ):
             return None
         return jti, client_id, dt.datetime.fromtimestamp(exp, dt.UTC)
+
+
+# Is this token's jti revoked, and what is its client's status: one round trip per request.
+_REVOCATION = select(
+    exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"),
+    select(OAuthClient.status)
+    .where(OAuthClient.client_id == bindparam("client_id"))
+    .scalar_subquery()
+    .label("status"),
+)
 
 
 def _reason(exc: JoseError) -> str:

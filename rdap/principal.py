@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from rdap.errors import Forbidden, QueryError, Unauthorized
 from rdap.models.client import ACTIVE, OAuthClient
@@ -92,6 +92,13 @@ PURPOSE_PARAM = "farv1_qp"
 DNT_PARAM = "farv1_dnt"
 
 
+# Built once: what a request needs of its client (read on every request, so revocation and
+# re-binding take effect at once).
+_CLIENT = select(
+    OAuthClient.status, OAuthClient.role, OAuthClient.registrar_id, OAuthClient.allowed_purposes
+).where(OAuthClient.client_id == bindparam("client_id"))
+
+
 def principal_for(claims: Claims | None, *, purpose: str | None, session: Session) -> Principal:
     """Map verified token claims (or none) to the Principal the pipeline sees.
 
@@ -108,9 +115,7 @@ def principal_for(claims: Claims | None, *, purpose: str | None, session: Sessio
     registrar_id: int | None = None
     purposes = claims.purposes
     if claims.client_id is not None:
-        client = session.scalars(
-            select(OAuthClient).where(OAuthClient.client_id == claims.client_id)
-        ).first()
+        client = session.execute(_CLIENT, {"client_id": claims.client_id}).first()
         if client is None or client.status != ACTIVE:
             raise Unauthorized("the client of this token is not active")
         role = client.role
