@@ -83,3 +83,31 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def serve(
+    module: str, env: dict[str, str], pythonpath: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`module:app` under gunicorn with the worker settings `rdapd serve` uses; (process, port)."""
+    from rdap.serve import gunicorn_options
+    from rdap.settings import Settings
+
+    opts = gunicorn_options(Settings.from_env({}), "x")
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(opts["workers"]),
+        "--worker-class",
+        opts["worker_class"],
+        "--keep-alive",
+        str(opts["keepalive"]),
+        "--log-level",
+        "warning",
+        "--bind",
+        f"127.0.0.1:{port}",
+        f"{module}:app",
+    ]
+    return start(command, {**env, "PYTHONPATH": str(pythonpath)}), port

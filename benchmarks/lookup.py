@@ -16,12 +16,11 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import urllib.request
 from pathlib import Path
 
-from harness import ROOT, build_database, free_port, parse_wrk, start, stop, wait_ready
+from harness import ROOT, build_database, parse_wrk, serve, stop, wait_ready
 
 LUA = """
 local names = {}
@@ -103,21 +102,8 @@ def main() -> None:
     names = sample_names(db_path, args.names, args.seed)
     names_file.write_text("\n".join(names) + "\n")
 
-    from rdap.serve import gunicorn_options
-    from rdap.settings import Settings
+    from rdap.serve import default_workers
 
-    settings = Settings.from_env({})
-    opts = gunicorn_options(settings, "x")
-    gunicorn_args = [
-        "--workers",
-        str(opts["workers"]),
-        "--worker-class",
-        opts["worker_class"],
-        "--keep-alive",
-        str(opts["keepalive"]),
-        "--log-level",
-        "warning",
-    ]
     env = {
         **os.environ,
         "RDAP_DATABASE_URL": f"sqlite:///{db_path}",
@@ -125,74 +111,43 @@ def main() -> None:
         "RDAP_REQUIRE_TLS": "false",
     }
 
-    # rdapd
-    port = free_port()
-    proc = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            *gunicorn_args,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
-        {**env, "PYTHONPATH": str(ROOT)},
-    )
+    def measure(
+        module: str, ready_path: str, extra: dict[str, str], path: Path
+    ) -> dict[str, float]:
+        proc, port = serve(module, {**env, **extra}, path)
+        try:
+            wait_ready(f"http://127.0.0.1:{port}{ready_path}")
+            run_wrk(
+                port, names_file, connections=args.connections, duration=3, seed=1, token=args.token
+            )
+            return run_wrk(
+                port,
+                names_file,
+                connections=args.connections,
+                duration=args.duration,
+                seed=args.seed,
+                token=args.token,
+            )
+        finally:
+            stop(proc)
+
+    # rdapd first; its answer for one name is the bare endpoint's prebuilt body.
+    proc, port = serve("wsgi", env, ROOT)
     try:
         wait_ready(f"http://127.0.0.1:{port}/help")
         sample = urllib.request.urlopen(f"http://127.0.0.1:{port}/domain/{names[0]}").read()
-        run_wrk(
-            port, names_file, connections=args.connections, duration=3, seed=1, token=args.token
-        )
-        ours = run_wrk(
-            port,
-            names_file,
-            connections=args.connections,
-            duration=args.duration,
-            seed=args.seed,
-            token=args.token,
-        )
     finally:
         stop(proc)
-
-    # bare Flask endpoint with a prebuilt body of the same size
+    ours = measure("wsgi", "/help", {}, ROOT)
     body_file = workdir / "body.json"
     body_file.write_bytes(sample)
-    port = free_port()
-    proc = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            *gunicorn_args,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "bare_app:app",
-        ],
-        {**env, "BARE_BODY_FILE": str(body_file), "PYTHONPATH": str(ROOT / "benchmarks")},
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/domain/x")
-        run_wrk(
-            port, names_file, connections=args.connections, duration=3, seed=1, token=args.token
-        )
-        bare = run_wrk(
-            port,
-            names_file,
-            connections=args.connections,
-            duration=args.duration,
-            seed=args.seed,
-            token=args.token,
-        )
-    finally:
-        stop(proc)
+    bare = measure("bare_app", "/domain/x", {"BARE_BODY_FILE": str(body_file)}, ROOT / "benchmarks")
     shutil.rmtree(workdir, ignore_errors=True)
 
     report = {
         "database": str(db_path),
         "body_bytes": len(sample),
-        "workers": opts["workers"],
+        "workers": default_workers(),
         "connections": args.connections,
         "rdapd": ours,
         "bare": bare,

@@ -16,11 +16,10 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
-from harness import ROOT, build_database, free_port, parse_wrk, start, stop, wait_ready
+from harness import ROOT, build_database, parse_wrk, serve, stop, wait_ready
 
 
 def pick_prefix(db_path: Path, low: int, high: int) -> tuple[str, int]:
@@ -78,37 +77,13 @@ def main() -> None:
     else:
         prefix, matches = pick_prefix(db_path, 2_000, 20_000)
 
-    from rdap.serve import gunicorn_options
-    from rdap.settings import Settings
-
-    opts = gunicorn_options(Settings.from_env({}), "x")
-    port = free_port()
     env = {
         **os.environ,
         "RDAP_DATABASE_URL": f"sqlite:///{db_path}",
         "RDAP_RATELIMIT_ENABLED": "false",
         "RDAP_SECRET_KEY": "benchmark-secret",
-        "PYTHONPATH": str(ROOT),
     }
-    proc = start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(opts["workers"]),
-            "--worker-class",
-            opts["worker_class"],
-            "--keep-alive",
-            str(opts["keepalive"]),
-            "--log-level",
-            "warning",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
-        env,
-    )
+    proc, port = serve("wsgi", env, ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/help")
@@ -134,7 +109,6 @@ def main() -> None:
                 "prefix": prefix,
                 "matches": matches,
                 "pages": pages,
-                "workers": opts["workers"],
                 "connections": args.connections,
                 "first_page": first_stats,
                 "last_page": last_stats,

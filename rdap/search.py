@@ -35,16 +35,7 @@ from rdap.query import (
     SortKey,
 )
 from rdap.redaction import Policy, RedactedDocument, redact
-from rdap.repository import Repository
-
-D = models.Domain.__table__
-DN = models.DomainNameserver.__table__
-DC = models.DomainContact.__table__
-H = models.Host.__table__
-HA = models.HostAddress.__table__
-C = models.Contact.__table__
-P = models.PostalInfo.__table__
-R = models.Registrar.__table__
+from rdap.repository import DC, DN, HA, C, D, H, P, R, Repository
 
 # Candidates examined per request for searches filtered after redaction (bounded work).
 SCAN_LIMIT_FACTOR = 20
