@@ -81,8 +81,16 @@ def lookup(
     full = full_document(
         query, repo, ctx, verification=policy.may_show(principal.role, "verification")
     )
+    return redact_for(full, principal, policy, ctx)
+
+
+def redact_for(
+    full: doc.FullDocument, principal: Principal, policy: Policy, ctx: LookupContext
+) -> RedactedDocument:
+    """Redact a full document for a caller: lookups and every search result go through here."""
     contact_uri = None
     if ctx.contact_uri_template and full.subject.object_class == "domain":
+        # Contacts in domain answers get the operator's form, naming the domain and role only.
         contact_uri = ctx.contact_uri_template.replace("{base_url}", ctx.base_url).replace(
             "{domain}", full.subject.key
         )

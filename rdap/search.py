@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union
 from rdap import document as doc
 from rdap import models
 from rdap.errors import Forbidden, QueryError, Unauthorized
-from rdap.lookup import LookupContext
+from rdap.lookup import LookupContext, redact_for
 from rdap.paging import CursorCodec
 from rdap.principal import Principal
 from rdap.query import (
@@ -34,7 +34,7 @@ from rdap.query import (
     SearchOptions,
     SortKey,
 )
-from rdap.redaction import Policy, RedactedDocument, redact
+from rdap.redaction import Policy, RedactedDocument
 from rdap.repository import DC, DN, HA, C, D, H, P, R, Repository
 
 # Candidates examined per request for searches filtered after redaction (bounded work).
@@ -219,15 +219,8 @@ class _Runner:
         return self.codec.encode(self.scope, position, now=self.ctx.now)
 
     def redact(self, full: doc.FullDocument) -> RedactedDocument:
-        contact_uri = None
-        if self.ctx.contact_uri_template and full.subject.object_class == "domain":
-            contact_uri = self.ctx.contact_uri_template.replace(
-                "{base_url}", self.ctx.base_url
-            ).replace("{domain}", full.subject.key)
         stamped = doc.stamp_database_update(full, self.repo.database_updated_at())
-        return redact(
-            stamped, self.principal, self.policy, now=self.ctx.now, contact_uri=contact_uri
-        )
+        return redact_for(stamped, self.principal, self.policy, self.ctx)
 
     def page(
         self,
