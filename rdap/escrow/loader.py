@@ -603,6 +603,19 @@ class _Copier:
     def first(self, query: Select[Any]) -> Any:
         return self.conn.execute(query.limit(1)).first()
 
+    def orphan_facts(self, facts: Table, key: Any, target: Any, tag: str, what: str) -> None:
+        """Raise for the first extension facts object whose `key` names no `target` object."""
+        orphan = self.first(
+            select(facts.c.line, key)
+            .select_from(facts.outerjoin(target.table, target == key))
+            .where(target.is_(None))
+            .order_by(facts.c.line)
+        )
+        if orphan is not None:
+            raise DepositError(
+                f"line {orphan[0]}: <{tag}> {orphan[1]}: {what} '{orphan[1]}' is not in the deposit"
+            )
+
     def duplicates(self, stage: Table, column: str, tag: str, what: str) -> None:
         """Raise for the first value of `column` that appears twice in `stage`."""
         key = stage.c[column]
@@ -648,17 +661,7 @@ class _Copier:
         ).select_from(s.outerjoin(f, f.c.client_id == s.c.client_id))
         self.duplicates(s, "client_id", "rdeRegistrar:registrar", "registrar id")
         self.duplicates(f, "client_id", "rdapd:registrarFacts", "registrar facts")
-        orphan = self.first(
-            select(f.c.line, f.c.client_id)
-            .select_from(f.outerjoin(s, s.c.client_id == f.c.client_id))
-            .where(s.c.id.is_(None))
-            .order_by(f.c.line)
-        )
-        if orphan is not None:
-            raise DepositError(
-                f"line {orphan.line}: <rdapd:registrarFacts> {orphan.client_id}: registrar "
-                f"'{orphan.client_id}' is not in the deposit"
-            )
+        self.orphan_facts(f, f.c.client_id, s.c.client_id, "rdapd:registrarFacts", "registrar")
         # Registrars keep their row ids across deposits (matched by client id), so what refers
         # to them from outside the deposit (OAuth clients, complaints) stays bound to them.
         table = _t(Registrar)
@@ -733,18 +736,7 @@ class _Copier:
             self.duplicates(s, "handle", "rdeContact:contact", "contact id")
             self.duplicates(s, "roid", "rdeContact:contact", "roid")
             raise DepositError("contacts could not be loaded")
-        c = _t(Contact)
-        orphan = self.first(
-            select(f.c.line, f.c.handle)
-            .select_from(f.outerjoin(c, c.c.handle == f.c.handle))
-            .where(c.c.id.is_(None))
-            .order_by(f.c.line)
-        )
-        if orphan is not None:
-            raise DepositError(
-                f"line {orphan.line}: <rdapd:contactFacts> {orphan.handle}: contact "
-                f"'{orphan.handle}' is not in the deposit"
-            )
+        self.orphan_facts(f, f.c.handle, _t(Contact).c.handle, "rdapd:contactFacts", "contact")
         self.plain(S_POSTAL, _t(PostalInfo))
 
     def plain(self, stage: Table, table: Table) -> None:

@@ -247,6 +247,29 @@ def test_more_refusals(db: Database, tmp_path: Path, old: str, new: str, message
     assert dump(db) == before
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("<rdapd:registrarFacts>\n<rdapd:id>postreg<", "<rdapd:registrarFacts>\n<rdapd:id>ghost<",
+         r"^line \d+: <rdapd:registrarFacts> ghost: registrar 'ghost' is not in the deposit$"),
+        ("<rdapd:contactFacts>\n<rdapd:id>", "<rdapd:contactFacts>\n<rdapd:id>GHOST-",
+         r"^line \d+: <rdapd:contactFacts> GHOST-\S+: contact 'GHOST-\S+' is not in the deposit$"),
+    ],
+)  # fmt: skip
+def test_facts_about_unknown_objects_are_refused(
+    db: Database, generated: Path, old: str, new: str, message: str
+) -> None:
+    load(db, generated)
+    before = dump(db)
+    text = generated.read_text(encoding="utf-8")
+    assert old in text
+    variant = generated.with_name("orphan.xml")
+    variant.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(DepositError, match=message):
+        load(db, variant)
+    assert dump(db) == before
+
+
 def test_duplicates_are_refused_with_both_lines(db: Database, tmp_path: Path) -> None:
     text = (DATA / "small-valid.xml").read_text(encoding="utf-8")
     start = text.index("    <rdeContact:contact>")
