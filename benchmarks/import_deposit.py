@@ -1,7 +1,9 @@
 """Benchmark: generate FULL deposits of several sizes and import each into a fresh database.
 
 Each generation and each import runs in its own child process, so elapsed time and peak RSS
-(ru_maxrss from wait4) belong to that run alone. Prints a table and the ratio of the largest
+(ru_maxrss from wait4) belong to that run alone. On Linux, wait4 reports a child together with
+the descendants it reaped: CPU counts the import's parser workers, and peak RSS is the largest
+of the importer and its workers. Prints a table and the ratio of the largest
 size to the smallest for time and memory.
 
     python benchmarks/import_deposit.py                       # 100k and 1M on SQLite
@@ -36,7 +38,7 @@ def _child_generate(path: str, size: int, seed: int) -> dict[str, object]:
     return {"elapsed": time.perf_counter() - started, "counts": result.counts}
 
 
-def _child_import(url: str, path: str) -> dict[str, object]:
+def _child_import(url: str, path: str, workers: str) -> dict[str, object]:
     if url.startswith("postgresql"):
         db = Database(url)
         with db.engine.begin() as conn:
@@ -45,7 +47,7 @@ def _child_import(url: str, path: str) -> dict[str, object]:
         db.dispose()
     migrate.upgrade(url)
     db = Database(url)
-    result = import_deposit(db, path)
+    result = import_deposit(db, path, workers=int(workers) if workers != "auto" else None)
     db.dispose()
     return {"elapsed": result.elapsed, "counts": result.counts, "phases": result.phases}
 
@@ -75,14 +77,6 @@ def _print_row(row: tuple[str, int, float, float, int, int]) -> None:
     )
 
 
-def _print_row(row: tuple[str, int, float, float, int, int]) -> None:
-    name, size, seconds, cpu, rss, file_mib = row
-    print(
-        f"{name:<20}{size:>9}{seconds:>9.1f}{cpu:>8.1f}{size / seconds:>11.0f}"
-        f"{rss / 1024:>13.1f}{file_mib:>9}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -94,6 +88,9 @@ def main() -> None:
         "--workdir", type=Path, help="where deposits and SQLite files go (default: a temp dir)"
     )
     parser.add_argument("--keep", action="store_true", help="keep generated files")
+    parser.add_argument(
+        "--workers", default="auto", help="parser processes for the import (default: auto)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -102,7 +99,7 @@ def main() -> None:
         if kind == "generate":
             result = _child_generate(rest[0], int(rest[1]), int(rest[2]))
         else:
-            result = _child_import(rest[0], rest[1])
+            result = _child_import(rest[0], rest[1], rest[2])
         print(json.dumps(result))
         return
 
@@ -123,7 +120,7 @@ def main() -> None:
         for name, url in targets:
             if url.startswith("sqlite:///"):
                 Path(url[len("sqlite:///") :]).unlink(missing_ok=True)
-            result, wall, rss, cpu = _run_child("import", url, str(deposit))
+            result, wall, rss, cpu = _run_child("import", url, str(deposit), args.workers)
             elapsed = float(result["elapsed"])  # type: ignore[arg-type]
             rows.append((name, size, elapsed, cpu, rss, file_mib))
             _print_row(rows[-1])

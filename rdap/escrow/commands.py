@@ -16,6 +16,7 @@ from rdap.db import Database
 from rdap.errors import DepositError
 from rdap.escrow.generator import generate_deposit
 from rdap.escrow.loader import ImportResult, import_deposit
+from rdap.escrow.parallel import WorkerFailed
 
 
 def load_demo(db: Database, *, tld: str = "post", size: int = 2000, seed: int = 1) -> ImportResult:
@@ -39,6 +40,9 @@ def import_rde(file: Path) -> None:
         result = import_deposit(_database(), file)
     except DepositError as exc:
         click.echo(f"rdapd: deposit refused: {exc}", err=True)
+        sys.exit(1)
+    except WorkerFailed as exc:
+        click.echo(f"rdapd: import failed, nothing changed: {exc}", err=True)
         sys.exit(1)
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)

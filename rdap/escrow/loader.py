@@ -22,7 +22,7 @@ import datetime as dt
 import functools
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -56,6 +56,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from rdap.db import Database
 from rdap.errors import DepositError
+from rdap.escrow import parallel
 from rdap.escrow import parser as p
 from rdap.models import (
     Base,
@@ -77,6 +78,10 @@ from rdap.models import (
 from rdap.models.base import Json, UtcDateTime
 
 BATCH_SIZE: Final = 5000
+CHUNK_OBJECTS: Final = 2000  # content objects per chunk (the unit worker processes hand over)
+PARALLEL_MIN_BYTES: Final = 64 * 1024**2  # smaller deposits are parsed in the importer itself
+MAX_WORKERS: Final = 4
+IMPORT_CACHE_KIB: Final = 64 * 1024  # SQLite page cache during an import: memory stays flat
 
 
 # Registry tables a FULL deposit replaces, children first (the order deletes must run in).
@@ -341,7 +346,7 @@ S_PROTECTED = _temp(
     "protected_names", _id(), _line(), Column("ldh_name", String), Column("reason", String)
 )
 
-# The order _Stager rows are built in (tests check it against the tables above).
+# The order _RowBuffer rows are built in (tests check it against the tables above).
 STAGE_COLUMNS: Final = {
     S_REGISTRAR: ("id", "line", "client_id", "iana_id", "name", "status", "street", "city",
                   "state", "postal_code", "country", "voice", "voice_ext", "fax", "fax_ext",
@@ -388,6 +393,8 @@ def _sqlite_datetime(value: dt.datetime | None) -> str | None:
     # The text form SQLAlchemy's SQLite DateTime reads back (UTC, naive, microseconds).
     if value is None:
         return None
+    if value.tzinfo is dt.UTC:  # what the parser gives: drop "+00:00" (faster than replace())
+        return value.isoformat(" ", "microseconds")[:-6]
     return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
@@ -406,8 +413,54 @@ def _json_strings(values: tuple[str, ...]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
+@dataclasses.dataclass
+class _Chunk:
+    """Stage rows for a run of content objects, keyed by stage table name, with ids counted
+    from 1 per table (references to other stage rows count alike); the records the importer
+    checks itself (deposit info, header); how many objects of each kind it holds."""
+
+    rows: dict[str, list[tuple[Any, ...]]]
+    records: list[p.Record]
+    counts: dict[str, int]
+
+
+class _RowBuffer:
+    """Collects one chunk's stage rows; the _stage_* functions write into it."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.d: Callable[[dt.datetime | None], Any] = _sqlite_datetime if sqlite else _same_datetime
+        self.rows: dict[str, list[tuple[Any, ...]]] = {}
+        self.records: list[p.Record] = []
+        self.counts: dict[str, int] = {}
+
+    def add(self, table: Table, values: tuple[Any, ...]) -> int:
+        """Stage one row (all columns but `id`, in column order); return its id in the chunk."""
+        rows = self.rows.get(table.name)
+        if rows is None:
+            rows = self.rows[table.name] = []
+        ident = len(rows) + 1
+        rows.append((ident, *values))
+        return ident
+
+    def take(self) -> _Chunk:
+        chunk = _Chunk(self.rows, self.records, self.counts)
+        self.rows, self.records, self.counts = {}, [], {}
+        return chunk
+
+
+# Stage tables whose second column is the id of a row in another stage table.
+_STAGE_PARENTS: Final[dict[str, str]] = {
+    S_POSTAL.name: S_CONTACT.name,
+    S_HOST_ADDR.name: S_HOST.name,
+    S_DOMAIN_CONTACT.name: S_DOMAIN.name,
+    S_NAMESERVER.name: S_DOMAIN.name,
+    S_DS.name: S_DOMAIN.name,
+    S_KEY.name: S_DOMAIN.name,
+}
+
+
 class _Stager:
-    """Buffers stage rows per table, flushes them in batches, and assigns primary keys.
+    """Writes chunks into the stage tables in batches, numbering their rows in arrival order.
 
     Rows are tuples in the stage table's column order, values already in the driver's form
     (JSON as text, dates as the backend wants them), handed to the driver's executemany:
@@ -416,37 +469,43 @@ class _Stager:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        tables = list(_stage.tables.values())
-        self.rows: dict[Table, list[tuple[Any, ...]]] = {t: [] for t in tables}
-        self.next_id: dict[Table, int] = dict.fromkeys(tables, 1)
+        self.tables = {t.name: t for t in _stage.tables.values()}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in self.tables}
+        self.staged: dict[str, int] = dict.fromkeys(self.tables, 0)
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        self.sql: dict[Table, str] = {}
-        for t in tables:
+        self.sql: dict[str, str] = {}
+        for name, t in self.tables.items():
             names = ", ".join(c.name for c in t.c)
             marks = ", ".join(mark for _ in t.c)
-            self.sql[t] = f"INSERT INTO {t.name} ({names}) VALUES ({marks})"  # noqa: S608 - names from our metadata
-        self.d: Callable[[dt.datetime | None], Any] = (
-            _sqlite_datetime if conn.dialect.name == "sqlite" else _same_datetime
-        )
+            self.sql[name] = f"INSERT INTO {name} ({names}) VALUES ({marks})"  # noqa: S608 - names from our metadata
 
-    def add(self, table: Table, values: tuple[Any, ...]) -> int:
-        """Stage one row (all columns but `id`, in column order); return the id it was given."""
-        ident = self.next_id[table]
-        self.next_id[table] = ident + 1
-        buffer = self.rows[table]
-        buffer.append((ident, *values))
-        if len(buffer) >= BATCH_SIZE:
-            self.conn.exec_driver_sql(self.sql[table], buffer)
-            buffer.clear()
-        return ident
+    def add_chunk(self, chunk: _Chunk) -> None:
+        """Stage a chunk's rows, its ids moved past every row staged before it."""
+        offsets = dict(self.staged)
+        for name, chunk_rows in chunk.rows.items():
+            offset = offsets[name]
+            parent = _STAGE_PARENTS.get(name)
+            rows = chunk_rows
+            if parent is not None:
+                parent_offset = offsets[parent]
+                if offset or parent_offset:
+                    rows = [(r[0] + offset, r[1] + parent_offset, *r[2:]) for r in rows]
+            elif offset:
+                rows = [(r[0] + offset, *r[1:]) for r in rows]
+            self.staged[name] = offset + len(rows)
+            buffer = self.rows[name]
+            buffer.extend(rows)
+            if len(buffer) >= BATCH_SIZE:
+                self.conn.exec_driver_sql(self.sql[name], buffer)
+                buffer.clear()
 
     def count(self, table: Table) -> int:
-        return self.next_id[table] - 1
+        return self.staged[table.name]
 
     def flush(self) -> None:
-        for table, buffer in self.rows.items():
+        for name, buffer in self.rows.items():
             if buffer:
-                self.conn.exec_driver_sql(self.sql[table], buffer)
+                self.conn.exec_driver_sql(self.sql[name], buffer)
                 buffer.clear()
 
 
@@ -462,7 +521,7 @@ def _address_values(address: p.Address | None) -> tuple[Any, ...]:
     return (_json_text(a.street), a.city, a.state, a.postal_code, a.country)
 
 
-def _stage_registrar(st: _Stager, r: p.RegistrarRecord) -> None:
+def _stage_registrar(st: _RowBuffer, r: p.RegistrarRecord) -> None:
     voice, voice_ext = _phone_parts(r.voice)
     fax, fax_ext = _phone_parts(r.fax)
     st.add(
@@ -475,7 +534,7 @@ def _stage_registrar(st: _Stager, r: p.RegistrarRecord) -> None:
     )  # fmt: skip
 
 
-def _stage_contact(st: _Stager, c: p.ContactRecord) -> None:
+def _stage_contact(st: _RowBuffer, c: p.ContactRecord) -> None:
     voice, voice_ext = _phone_parts(c.voice)
     fax, fax_ext = _phone_parts(c.fax)
     disclose = None if c.disclose is None else _json_text(c.disclose)
@@ -494,7 +553,7 @@ def _stage_contact(st: _Stager, c: p.ContactRecord) -> None:
         )
 
 
-def _stage_host(st: _Stager, h: p.HostRecord) -> None:
+def _stage_host(st: _RowBuffer, h: p.HostRecord) -> None:
     host_id = st.add(
         S_HOST,
         (
@@ -506,7 +565,7 @@ def _stage_host(st: _Stager, h: p.HostRecord) -> None:
         st.add(S_HOST_ADDR, (host_id, addr.version, addr.address))
 
 
-def _stage_domain(st: _Stager, d: p.DomainRecord) -> None:
+def _stage_domain(st: _RowBuffer, d: p.DomainRecord) -> None:
     domain_id = st.add(
         S_DOMAIN,
         (
@@ -532,7 +591,7 @@ def _stage_domain(st: _Stager, d: p.DomainRecord) -> None:
         st.add(S_KEY, (domain_id, key.flags, key.protocol, key.algorithm, key.public_key))
 
 
-def _stage_contact_facts(st: _Stager, f: p.ContactFacts) -> None:
+def _stage_contact_facts(st: _RowBuffer, f: p.ContactFacts) -> None:
     stamps = [c.at for c in f.consents if c.at is not None]
     st.add(
         S_CONTACT_FACTS,
@@ -939,71 +998,128 @@ def _check_header(header: p.Header | None, counts: dict[str, int], info: p.Depos
             )
 
 
-def _stage_all(  # noqa: PLR0912 - one branch per record type
-    st: _Stager, records: Iterable[p.Record]
+_COUNTED: Final[dict[type, str]] = {
+    **p.OBJECT_URIS,
+    p.ContactFacts: "contactFacts",
+    p.RegistrarFacts: "registrarFacts",
+    p.ProtectedName: "protectedName",
+}
+
+
+def _stage_record(buf: _RowBuffer, record: p.Record) -> None:
+    kind = type(record)
+    if kind is p.DomainRecord:
+        _stage_domain(buf, record)  # type: ignore[arg-type]
+    elif kind is p.ContactRecord:
+        _stage_contact(buf, record)  # type: ignore[arg-type]
+    elif kind is p.HostRecord:
+        _stage_host(buf, record)  # type: ignore[arg-type]
+    elif kind is p.ContactFacts:
+        _stage_contact_facts(buf, record)  # type: ignore[arg-type]
+    elif kind is p.RegistrarRecord:
+        _stage_registrar(buf, record)  # type: ignore[arg-type]
+    elif isinstance(record, p.RegistrarFacts):
+        r = record
+        buf.add(
+            S_REGISTRAR_FACTS,
+            (r.line, r.client_id, r.rdap_base_url, r.abuse_name, r.abuse_email, r.abuse_voice),
+        )
+    elif isinstance(record, p.NndnRecord):
+        n = record
+        buf.add(
+            S_NNDN,
+            (n.line, n.name, n.unicode_name, n.idn_table, n.original_name, n.state,
+             buf.d(n.created)),
+        )  # fmt: skip
+    elif isinstance(record, p.ProtectedName):
+        buf.add(S_PROTECTED, (record.line, record.name, record.reason))
+    elif isinstance(record, p.IdnTableRecord):
+        buf.add(S_IDN, (record.line, record.table_id, record.url, record.url_policy))
+    else:  # DepositInfo, Header: the importer checks these itself
+        buf.records.append(record)
+        return
+    counted = _COUNTED[kind]
+    buf.counts[counted] = buf.counts.get(counted, 0) + 1
+
+
+def _chunks(records: Iterable[p.Record], first: bool, *, sqlite: bool) -> Iterator[_Chunk]:
+    """Stage rows for runs of CHUNK_OBJECTS content objects, one chunk per run (parallel.Producer).
+
+    Records before the content (DepositInfo) go with the first chunk, and only from the producer
+    that owns the first run (`first`): every parallel worker reads them."""
+    buf = _RowBuffer(sqlite)
+    content = 0
+    for record in records:
+        if isinstance(record, p.DepositInfo):
+            if first:
+                buf.records.append(record)
+            continue
+        _stage_record(buf, record)
+        content += 1
+        if content == CHUNK_OBJECTS:
+            yield buf.take()
+            content = 0
+    if content or buf.records:
+        yield buf.take()
+
+
+def _deposit_chunks(
+    source: str | Path | IO[bytes], *, sqlite: bool, workers: int | None
+) -> Iterator[_Chunk]:
+    """The deposit as chunks in document order: parsed here, or by worker processes when the
+    deposit is a file large enough to pay for them and there is more than one CPU."""
+    produce = functools.partial(_chunks, sqlite=sqlite)
+    if isinstance(source, (str, Path)):
+        if workers is None:
+            big = Path(source).stat().st_size >= PARALLEL_MIN_BYTES
+            workers = min(parallel.available_cpus(), MAX_WORKERS) if big else 1
+        if workers > 1:
+            return parallel.chunks(source, produce, workers=workers, size=CHUNK_OBJECTS)
+    return produce(p.parse_deposit(source), True)
+
+
+def _stage_all(
+    st: _Stager, chunks: Iterable[_Chunk]
 ) -> tuple[p.DepositInfo, p.Header, dict[str, int]]:
     info: p.DepositInfo | None = None
     header: p.Header | None = None
-    counts: dict[str, int] = dict.fromkeys(OBJECT_NAMES, 0)
-    extension: dict[str, int] = {"contactFacts": 0, "registrarFacts": 0, "protectedName": 0}
-    for record in records:
-        if isinstance(record, p.DomainRecord):
-            _stage_domain(st, record)
-            counts[p.DOMAIN] += 1
-        elif isinstance(record, p.ContactRecord):
-            _stage_contact(st, record)
-            counts[p.CONTACT] += 1
-        elif isinstance(record, p.HostRecord):
-            _stage_host(st, record)
-            counts[p.HOST] += 1
-        elif isinstance(record, p.ContactFacts):
-            _stage_contact_facts(st, record)
-            extension["contactFacts"] += 1
-        elif isinstance(record, p.RegistrarRecord):
-            _stage_registrar(st, record)
-            counts[p.REGISTRAR] += 1
-        elif isinstance(record, p.RegistrarFacts):
-            r = record
-            st.add(
-                S_REGISTRAR_FACTS,
-                (r.line, r.client_id, r.rdap_base_url, r.abuse_name, r.abuse_email, r.abuse_voice),
-            )
-            extension["registrarFacts"] += 1
-        elif isinstance(record, p.NndnRecord):
-            n = record
-            st.add(
-                S_NNDN,
-                (n.line, n.name, n.unicode_name, n.idn_table, n.original_name, n.state,
-                 st.d(n.created)),
-            )  # fmt: skip
-            counts[p.NNDN] += 1
-        elif isinstance(record, p.ProtectedName):
-            st.add(S_PROTECTED, (record.line, record.name, record.reason))
-            extension["protectedName"] += 1
-        elif isinstance(record, p.IdnTableRecord):
-            st.add(S_IDN, (record.line, record.table_id, record.url, record.url_policy))
-            counts[p.IDN] += 1
-        elif isinstance(record, p.Header):
-            if header is not None:
-                raise DepositError(
-                    f"line {record.line}: <rdeHeader:header>: second header (first at line "
-                    f"{header.line})"
-                )
-            header = record
-        elif isinstance(record, p.DepositInfo):
-            if record.deposit_type != "FULL":
-                raise DepositError(
-                    f"line {record.line}: <rde:deposit>: type {record.deposit_type} cannot be "
-                    "imported; only FULL deposits replace the registry content"
-                )
-            info = record
+    counts: dict[str, int] = dict.fromkeys(_COUNTED.values(), 0)
+    for chunk in chunks:
+        for record in chunk.records:
+            if isinstance(record, p.Header):
+                if header is not None:
+                    raise DepositError(
+                        f"line {record.line}: <rdeHeader:header>: second header (first at line "
+                        f"{header.line})"
+                    )
+                header = record
+            elif isinstance(record, p.DepositInfo):
+                if record.deposit_type != "FULL":
+                    raise DepositError(
+                        f"line {record.line}: <rde:deposit>: type {record.deposit_type} cannot "
+                        "be imported; only FULL deposits replace the registry content"
+                    )
+                info = record
+        st.add_chunk(chunk)
+        for kind, n in chunk.counts.items():
+            counts[kind] += n
     st.flush()
     if info is None:  # the parser raises first; kept for type narrowing
         raise DepositError("line 1: <rde:deposit>: missing <rde:watermark>")
     _check_header(header, counts, info)
     assert header is not None
-    named = {OBJECT_NAMES[uri]: n for uri, n in counts.items()}
-    return info, header, named | extension
+    return info, header, {OBJECT_NAMES.get(kind, kind): n for kind, n in counts.items()}
+
+
+def _widen_sqlite_cache(conn: Connection) -> int | None:
+    """SQLite: a fixed, larger page cache while the registry indexes are filled (2 MiB by default;
+    the resolve-and-copy phase thrashes it). Returns the old setting, None on other backends."""
+    if conn.dialect.name != "sqlite":
+        return None
+    previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    conn.exec_driver_sql(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
+    conn.commit()
+    return previous
 
 
 def _check_tld(conn: Connection, tld: str) -> None:
@@ -1038,22 +1154,27 @@ def import_deposit(
     source: str | Path | IO[bytes],
     *,
     now: Callable[[], dt.datetime] | None = None,
+    workers: int | None = None,
 ) -> ImportResult:
     """Replace the registry content with a FULL deposit, in one transaction.
 
     Raises DepositError (message: line, element, problem) and leaves the database unchanged
-    when the deposit is refused.
+    when the deposit is refused. `workers` parser processes share the parsing (default: one
+    per CPU, up to MAX_WORKERS, for deposit files of PARALLEL_MIN_BYTES or more).
     """
     started = time.perf_counter()
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     phases: dict[str, float] = {}
     with db.engine.connect() as conn:
+        cache_size = _widen_sqlite_cache(conn)
         try:
             with conn.begin():
                 _drop_stage(conn)
                 _stage.create_all(conn)
                 st = _Stager(conn)
-                info, header, counts = _stage_all(st, p.parse_deposit(source))
+                sqlite_backend = conn.dialect.name == "sqlite"
+                chunks = _deposit_chunks(source, sqlite=sqlite_backend, workers=workers)
+                info, header, counts = _stage_all(st, chunks)
                 phases["parse and stage"] = time.perf_counter() - started
                 _check_tld(conn, header.tld)
                 for table, column in STAGE_INDEXES:
@@ -1100,6 +1221,8 @@ def import_deposit(
                 conn.rollback()
             with conn.begin():
                 _drop_stage(conn)
+            if cache_size is not None:
+                conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
     return ImportResult(
         deposit_id=info.deposit_id,
         deposit_type=info.deposit_type,

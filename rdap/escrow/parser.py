@@ -1190,8 +1190,23 @@ CONTENTS = _q(RDE, "contents")
 # --- the stream ------------------------------------------------------------------------------
 
 
-def parse_deposit(source: str | Path | IO[bytes]) -> Iterator[Record]:
-    """Yield the deposit's records in document order: DepositInfo first, then content objects.
+@dataclasses.dataclass(frozen=True)
+class Share:
+    """Which content objects one of several parallel parsers converts: the objects are cut
+    into runs of `size` in document order, and this parser takes every `of`-th run starting
+    with run `index`. The others it only reads past (XML errors are still found)."""
+
+    index: int
+    of: int
+    size: int
+
+    def owns(self, ordinal: int) -> bool:
+        return (ordinal // self.size) % self.of == self.index
+
+
+def parse_deposit(source: str | Path | IO[bytes], share: Share | None = None) -> Iterator[Record]:
+    """Yield the deposit's records in document order: DepositInfo first, then content objects
+    (with `share`, only the content objects of this parser's runs).
 
     Safe against hostile input: any DOCTYPE is refused (no entities of any kind, no DTD), the
     network is never used, and libxml2's size limits stay on. Elements are freed once read,
@@ -1214,6 +1229,7 @@ def parse_deposit(source: str | Path | IO[bytes]) -> Iterator[Record]:
     info: DepositInfo | None = None
     attrs: dict[str, str] = {}
     root_line = 1
+    ordinal = -1  # of the current content object
     try:
         for event, elem in context:
             tag = elem.tag
@@ -1244,8 +1260,10 @@ def parse_deposit(source: str | Path | IO[bytes]) -> Iterator[Record]:
                             f"line {elem.sourceline}: <{label(str(tag))}>: content before "
                             "<rde:watermark>"
                         )
-                    record: Record = OBJECT_PARSERS[str(tag)](elem)
-                    yield record
+                    ordinal += 1
+                    if share is None or share.owns(ordinal):
+                        record: Record = OBJECT_PARSERS[str(tag)](elem)
+                        yield record
                     # Free what has been read: this element and every earlier sibling.
                     elem.clear(keep_tail=False)
                     while elem.getprevious() is not None:
