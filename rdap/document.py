@@ -106,9 +106,10 @@ def rdap_statuses(epp: Iterable[str]) -> list[str]:
 
 
 def rdap_time(value: dt.datetime) -> str:
-    """RFC 3339 in UTC with a Z, to the second (isoformat is several times faster than strftime)."""
+    """RFC 3339 in UTC with a Z, to the second (isoformat is several times faster than strftime,
+    and trimming its "+00:00" faster than replace())."""
     utc = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
-    return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+    return utc.isoformat(timespec="seconds")[:-6] + "Z"
 
 
 def _events(*pairs: tuple[str, dt.datetime | None]) -> list[dict[str, Any]]:

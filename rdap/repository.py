@@ -281,6 +281,18 @@ REGISTRAR_BY_IANA_ID = (
     select(*_REGISTRAR_COLUMNS).where(R.c.iana_id == bindparam("iana_id")).order_by(R.c.id).limit(1)
 )
 DATABASE_UPDATED_AT = select(func.max(models.Deposit.imported_at))
+_ROOT: BindParameter[Any] = bindparam("root")
+VARIANTS_REGISTERED = (
+    select(D.c.ldh_name, D.c.unicode_name, D.c.idn_table)
+    .where(or_(D.c.original_name == _ROOT, D.c.ldh_name == _ROOT))
+    .where(D.c.id != bindparam("id"))
+    .order_by(D.c.ldh_name)
+)
+VARIANTS_BLOCKED = (
+    select(NDN.c.ldh_name, NDN.c.unicode_name, NDN.c.idn_table, NDN.c.state)
+    .where(NDN.c.original_name == _ROOT)
+    .order_by(NDN.c.ldh_name)
+)
 
 
 class FactsCache:
@@ -382,7 +394,12 @@ class _Prepared:
 
 
 def _sqlite_datetime(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    """SQLite keeps UtcDateTime as naive UTC text; parsing it with the offset appended is several
+    times faster than parsing and then calling replace(tzinfo=...)."""
+    try:
+        return dt.datetime.fromisoformat(value + "+00:00")
+    except ValueError:  # text that carries its own offset
+        return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
 
 
 def _processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
@@ -515,20 +532,14 @@ class Repository:
     def variants_of(self, domain: DomainRecord) -> tuple[NameRecord, ...]:
         """Other names in the same IDN variant set: registered and non-delegated."""
         root = domain.original_name or domain.ldh_name
-        registered = self.connection.execute(
-            select(D.c.ldh_name, D.c.unicode_name, D.c.idn_table)
-            .where(or_(D.c.original_name == root, D.c.ldh_name == root))
-            .where(D.c.id != domain.id)
-            .order_by(D.c.ldh_name)
-        ).all()
-        blocked = self.connection.execute(
-            select(NDN.c.ldh_name, NDN.c.unicode_name, NDN.c.idn_table, NDN.c.state)
-            .where(NDN.c.original_name == root)
-            .order_by(NDN.c.ldh_name)
-        ).all()
+        registered = self._all(VARIANTS_REGISTERED, root=root, id=domain.id)
+        blocked = self._all(VARIANTS_BLOCKED, root=root)
         return tuple(
-            [NameRecord(r.ldh_name, r.unicode_name, r.idn_table, None) for r in registered]
-            + [NameRecord(r.ldh_name, r.unicode_name, r.idn_table, r.state) for r in blocked]
+            [NameRecord(r["ldh_name"], r["unicode_name"], r["idn_table"], None) for r in registered]
+            + [
+                NameRecord(r["ldh_name"], r["unicode_name"], r["idn_table"], r["state"])
+                for r in blocked
+            ]
         )
 
     # --- contacts, hosts, registrars ----------------------------------------------------------

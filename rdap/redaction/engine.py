@@ -83,6 +83,33 @@ class _EntityOutcome:
     ops: tuple[_Op, ...]
     trie: tuple[_Node | _Group, ...]
     contact_uri: bool  # an element that asks for a contact-uri is hidden
+    # entity path → one RFC 9537 declaration per op. They depend only on the op and where the
+    # entity sits, so each is built once and shared (read-only; renderers copy what they emit).
+    _declarations: dict[str, tuple[dict[str, Any], ...]] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def declarations(self, prefix: str) -> tuple[dict[str, Any], ...]:
+        found = self._declarations.get(prefix)
+        if found is None:
+            found = self._declarations[prefix] = tuple(_declaration(op, prefix) for op in self.ops)
+        return found
+
+
+def _declaration(op: _Op, prefix: str) -> dict[str, Any]:
+    """The `redacted` object for one op (RFC 9537 §4.2): emptied and stripped values keep a
+    postPath to what is left; removed ones a prePath to where they were."""
+    element = op.element
+    member, suffix = {_EMPTY: ("postPath", ""), _STRIP: ("postPath", "[3]")}.get(
+        op.action, ("prePath", "")
+    )
+    return {
+        "name": {"type" if element.registered else "description": element.name},
+        member: prefix + element.suffix + suffix,
+        "pathLang": "jsonpath",
+        "method": _REMOVE if op.action == _DECLARE else op.action,
+        "reason": {"description": element.reason},
+    }
 
 
 def redact(
@@ -337,21 +364,11 @@ def _apply(
     found: list[list[jsonpath.Location]] = [[] for _ in outcome.ops]
     _walk(entity, outcome.trie, found, copied)
     removals: dict[int, tuple[Any, list[jsonpath.Key]]] = {}
-    for op, locations in zip(outcome.ops, found, strict=True):
-        declared = _hide(op, locations, removals)
-        if declared is None:
-            continue
-        member, suffix = declared
-        element = op.element
-        redacted.append(
-            {
-                "name": {"type" if element.registered else "description": element.name},
-                member: prefix + element.suffix + suffix,
-                "pathLang": "jsonpath",
-                "method": _REMOVE if op.action == _DECLARE else op.action,
-                "reason": {"description": element.reason},
-            }
-        )
+    for op, locations, declaration in zip(
+        outcome.ops, found, outcome.declarations(prefix), strict=True
+    ):
+        if _hide(op, locations, removals):
+            redacted.append(declaration)
     for parent, keys in removals.values():
         for key in sorted(set(keys), reverse=True):
             del parent[key]
@@ -367,26 +384,24 @@ def _hide(
     op: _Op,
     locations: list[jsonpath.Location],
     removals: dict[int, tuple[Any, list[jsonpath.Key]]],
-) -> tuple[str, str] | None:
-    """Empty or strip now, or queue a removal; return the path member and the suffix for the
-    declaration, or None when there was nothing to hide."""
+) -> bool:
+    """Empty or strip now, or queue a removal; False when there was nothing to hide (then
+    nothing is declared)."""
     if op.action == _EMPTY:
         if not locations:
-            return None  # nothing to empty; an emptyValue postPath must resolve
+            return False  # nothing to empty; an emptyValue postPath must resolve
         for parent, key in locations:
             parent[key] = ""
-        return "postPath", ""
+        return True
     if op.action == _STRIP:
-        if not _strip_ext(locations):
-            return None  # the visible number has no extension: nothing is hidden
-        return "postPath", "[3]"
+        return _strip_ext(locations)  # a visible number without an extension hides nothing
     # _REMOVE, or _DECLARE: gone with the element that contains it
     for parent, key in locations:
         if id(parent) in removals:
             removals[id(parent)][1].append(key)
         else:
             removals[id(parent)] = (parent, [key])
-    return "prePath", ""
+    return True
 
 
 def _strip_ext(locations: list[jsonpath.Location]) -> bool:
