@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -179,6 +180,9 @@ def _keyset_keys(document: Mapping[str, Any]) -> dict[str, PublicKey]:
     return found
 
 
+VERIFIED_TOKENS = 4096  # tokens whose signature a process remembers as checked
+
+
 class TokenVerifier:
     """Verifies bearer tokens of this server and of trusted issuers; built once per process."""
 
@@ -199,6 +203,7 @@ class TokenVerifier:
         self.db = db
         self.trusted = {t.issuer: t for t in trusted}
         ttl = min(cache_ttl, 5.0)
+        self._verified: dict[str, tuple[PublicKey, dict[str, Any]]] = {}
         self._own_keys = _KeyCache(lambda: self._load_own_keys(key_grace_seconds), ttl)
         self._trusted_keys = {
             t.issuer: _KeyCache(lambda t=t: self._load_trusted_keys(t), 300.0)  # type: ignore[misc]
@@ -278,7 +283,7 @@ class TokenVerifier:
         if key is None:
             raise InvalidToken("unknown signing key")
         try:
-            decoded = jwt.decode(token, key, algorithms=[alg])
+            claims = self._signed_claims(token, key, alg)
             JWTClaimsRegistry(
                 now=int(now.timestamp()),
                 leeway=LEEWAY_SECONDS,
@@ -287,10 +292,29 @@ class TokenVerifier:
                 exp={"essential": True},
                 sub={"essential": True},
                 jti={"essential": True},
-            ).validate(decoded.claims)
+            ).validate(claims)
         except JoseError as exc:
             raise InvalidToken(_reason(exc)) from None
-        return self._claims(decoded.claims, trusted)
+        return self._claims(claims, trusted)
+
+    def _signed_claims(self, token: str, key: PublicKey, alg: str) -> dict[str, Any]:
+        """The payload of a token whose signature checks out with `key`.
+
+        Remembered per token (a bounded number): a client sends one token until it expires,
+        and the signature check costs more than all other token work of a request. An entry
+        counts only while `key` is still the object its kid names, so a removed or reloaded
+        key means a fresh check. Claims (expiry) and revocation are checked on every request.
+        """
+        hit = self._verified.get(token)
+        if hit is not None and hit[0] is key:
+            return hit[1]
+        claims: dict[str, Any] = jwt.decode(token, key, algorithms=[alg]).claims
+        if len(self._verified) >= VERIFIED_TOKENS:
+            # Oldest first; another thread may have evicted it already.
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                del self._verified[next(iter(self._verified))]
+        self._verified[token] = (key, claims)
+        return claims
 
     def _claims(self, claims: Mapping[str, Any], trusted: TrustedIssuer | None) -> Claims:
         jti = claims["jti"]

@@ -201,6 +201,37 @@ def test_clock_skew_within_60_seconds_is_tolerated(verifier, sign_token, request
     assert _auth(sign_token(requester, exp=int(NOW.timestamp()) - 59), verifier) is not None
 
 
+def test_a_remembered_signature_still_expires(verifier, sign_token, requester):
+    token = sign_token(requester)
+    assert _auth(token, verifier) is not None
+    assert _auth(token, verifier) is not None  # second use: the signature check is remembered
+    expires = NOW + dt.timedelta(seconds=600)
+    with pytest.raises(InvalidToken, match="expired"):
+        _auth(token, verifier, now=expires)
+
+
+def test_a_remembered_signature_ends_with_its_key(settings, db, sign_token, requester, monkeypatch):
+    verifier = TokenVerifier.from_settings(settings, db)
+    token = sign_token(requester)
+    assert _auth(token, verifier) is not None
+    # The key source no longer has the key (retired past its grace period): refused at once.
+    monkeypatch.setattr(verifier._own_keys, "get", lambda kid: None)
+    with pytest.raises(InvalidToken, match="unknown signing key"):
+        _auth(token, verifier)
+
+
+def test_only_the_remembered_key_object_counts(settings, db, sign_token, requester):
+    verifier = TokenVerifier.from_settings(settings, db)
+    token = sign_token(requester)
+    assert _auth(token, verifier) is not None
+    ((_, claims),) = verifier._verified.values()
+    forged = {**claims, "rdap_role": "staff"}
+    verifier._verified[token] = (ECKey.generate_key("P-256"), forged)  # some other key's entry
+    found = _auth(token, verifier)
+    assert found is not None
+    assert found.role == "requester"  # checked afresh, not taken
+
+
 def test_unknown_and_revoked_clients_are_refused(verifier, sign_token, requester, db):
     with pytest.raises(InvalidToken, match="client"):
         _auth(sign_token("rdapd-ghost"), verifier)
