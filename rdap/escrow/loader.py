@@ -469,12 +469,12 @@ class _Stager:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.tables = {t.name: t for t in _stage.tables.values()}
-        self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in self.tables}
-        self.staged: dict[str, int] = dict.fromkeys(self.tables, 0)
+        tables = {t.name: t for t in _stage.tables.values()}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
+        self.staged: dict[str, int] = dict.fromkeys(tables, 0)
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         self.sql: dict[str, str] = {}
-        for name, t in self.tables.items():
+        for name, t in tables.items():
             names = ", ".join(c.name for c in t.c)
             marks = ", ".join(mark for _ in t.c)
             self.sql[name] = f"INSERT INTO {name} ({names}) VALUES ({marks})"  # noqa: S608 - names from our metadata
@@ -1007,17 +1007,16 @@ _COUNTED: Final[dict[type, str]] = {
 
 
 def _stage_record(buf: _RowBuffer, record: p.Record) -> None:
-    kind = type(record)
-    if kind is p.DomainRecord:
-        _stage_domain(buf, record)  # type: ignore[arg-type]
-    elif kind is p.ContactRecord:
-        _stage_contact(buf, record)  # type: ignore[arg-type]
-    elif kind is p.HostRecord:
-        _stage_host(buf, record)  # type: ignore[arg-type]
-    elif kind is p.ContactFacts:
-        _stage_contact_facts(buf, record)  # type: ignore[arg-type]
-    elif kind is p.RegistrarRecord:
-        _stage_registrar(buf, record)  # type: ignore[arg-type]
+    if isinstance(record, p.DomainRecord):
+        _stage_domain(buf, record)
+    elif isinstance(record, p.ContactRecord):
+        _stage_contact(buf, record)
+    elif isinstance(record, p.HostRecord):
+        _stage_host(buf, record)
+    elif isinstance(record, p.ContactFacts):
+        _stage_contact_facts(buf, record)
+    elif isinstance(record, p.RegistrarRecord):
+        _stage_registrar(buf, record)
     elif isinstance(record, p.RegistrarFacts):
         r = record
         buf.add(
@@ -1038,7 +1037,7 @@ def _stage_record(buf: _RowBuffer, record: p.Record) -> None:
     else:  # DepositInfo, Header: the importer checks these itself
         buf.records.append(record)
         return
-    counted = _COUNTED[kind]
+    counted = _COUNTED[type(record)]
     buf.counts[counted] = buf.counts.get(counted, 0) + 1
 
 
