@@ -15,9 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import (
-    JSON,
     BindParameter,
     Connection,
     Select,
@@ -28,9 +26,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.exc import DBAPIError
 
-from rdap import models
+from rdap import models, prepared
 from rdap.records import (
     ContactRecord,
     DelegationRecord,
@@ -84,29 +81,21 @@ _HOST_COLUMNS = [
 ]
 
 
+_REGISTRAR_FIELDS = (
+    "id", "client_id", "iana_id", "name", "street", "city", "state", "postal_code", "country",
+    "voice", "voice_ext", "fax", "fax_ext", "email", "url", "whois_server", "rdap_base_url",
+    "abuse_name", "abuse_email", "abuse_voice",
+)  # fmt: skip
+_REGISTRAR_KEYS: dict[str, tuple[tuple[str, str], ...]] = {}
+
+
 def _registrar(m: Mapping[str, Any], prefix: str = "") -> RegistrarRecord:
-    return RegistrarRecord(
-        id=m[f"{prefix}id"],
-        client_id=m[f"{prefix}client_id"],
-        iana_id=m[f"{prefix}iana_id"],
-        name=m[f"{prefix}name"],
-        street=tuple(m[f"{prefix}street"] or ()),
-        city=m[f"{prefix}city"],
-        state=m[f"{prefix}state"],
-        postal_code=m[f"{prefix}postal_code"],
-        country=m[f"{prefix}country"],
-        voice=m[f"{prefix}voice"],
-        voice_ext=m[f"{prefix}voice_ext"],
-        fax=m[f"{prefix}fax"],
-        fax_ext=m[f"{prefix}fax_ext"],
-        email=m[f"{prefix}email"],
-        url=m[f"{prefix}url"],
-        whois_server=m[f"{prefix}whois_server"],
-        rdap_base_url=m[f"{prefix}rdap_base_url"],
-        abuse_name=m[f"{prefix}abuse_name"],
-        abuse_email=m[f"{prefix}abuse_email"],
-        abuse_voice=m[f"{prefix}abuse_voice"],
-    )
+    keys = _REGISTRAR_KEYS.get(prefix)
+    if keys is None:
+        keys = _REGISTRAR_KEYS[prefix] = tuple((f, prefix + f) for f in _REGISTRAR_FIELDS)
+    values = {field: m[key] for field, key in keys}
+    values["street"] = tuple(values["street"] or ())
+    return RegistrarRecord(**values)
 
 
 def _postal(m: Any) -> PostalRecord:
@@ -168,6 +157,7 @@ _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _REGISTRAR_LABELLED = [c.label(f"r_{c.name}") for c in _REGISTRAR_COLUMNS]
 _POSTAL_LABELLED = [c.label(f"p_{c.name}") for c in _POSTAL_COLUMNS]
 _POSTAL_KEYS = ("type", "name", "org", "street", "city", "state", "postal_code", "country")
+_POSTAL_PREFIXED = tuple((k, f"p_{k}") for k in _POSTAL_KEYS)
 
 _DOMAIN_SELECT = select(D, *_REGISTRAR_LABELLED).join(R, R.c.id == D.c.registrar_id)
 DOMAIN_BY_NAME = _DOMAIN_SELECT.where(D.c.ldh_name == bindparam("name"))
@@ -325,7 +315,7 @@ def _group_contacts(rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, Contac
             entry = (m, [])
             grouped[key] = entry
         if m["p_type"] is not None:
-            entry[1].append(_postal({k: m[f"p_{k}"] for k in _POSTAL_KEYS}))
+            entry[1].append(_postal({k: m[p] for k, p in _POSTAL_PREFIXED}))
     return [(m, _contact(m, tuple(postal))) for m, postal in grouped.values()]
 
 
@@ -338,93 +328,6 @@ def _group_hosts(rows: Sequence[Mapping[str, Any]]) -> list[HostRecord]:
     return [_host(m, tuple(addresses)) for m, addresses in grouped.values()]
 
 
-class _Prepared:
-    """A SELECT compiled once per dialect, run on the DB-API cursor, rows typed by the same
-    result processors SQLAlchemy would use (UTC datetimes, JSON)."""
-
-    def __init__(self, statement: Any) -> None:
-        self.statement = statement
-        self.keys = list(statement.selected_columns.keys())
-        self._compiled: dict[
-            str, tuple[str, tuple[str, ...] | None, dict[str, Any], list[Any]]
-        ] = {}
-
-    def _for(self, dialect: Any) -> tuple[str, tuple[str, ...] | None, dict[str, Any], list[Any]]:
-        found = self._compiled.get(dialect.name)
-        if found is None:
-            compiled = self.statement.compile(dialect=dialect)
-            order = tuple(compiled.positiontup) if compiled.positional else None
-            # Literal values the statement carries itself (e.g. 'registrant', 0).
-            fixed = {
-                name: bind.value
-                for bind, name in compiled.bind_names.items()
-                if not bind.required and bind.value is not None
-            }
-            processors = [
-                _processor(column.type, dialect) for column in self.statement.selected_columns
-            ]
-            found = (compiled.string, order, fixed, processors)
-            self._compiled[dialect.name] = found
-        return found
-
-    def run(self, connection: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        sql, order, fixed, processors = self._for(connection.dialect)
-        bound = {**fixed, **params}
-        arguments: Any = tuple(bound[name] for name in order) if order else bound
-        dbapi_error = connection.dialect.loaded_dbapi.Error
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql, arguments)
-            rows = cursor.fetchall()
-        except dbapi_error as exc:  # the same exception SQLAlchemy would raise
-            raise DBAPIError.instance(sql, arguments, exc, dbapi_error) from exc
-        finally:
-            cursor.close()
-        keys = self.keys
-        typed = [(i, p) for i, p in enumerate(processors) if p is not None]
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, process in typed:
-                value = values[i]
-                if value is not None:
-                    values[i] = process(value)
-            out.append(dict(zip(keys, values, strict=True)))
-        return out
-
-
-def _sqlite_datetime(value: str) -> dt.datetime:
-    """SQLite keeps UtcDateTime as naive UTC text; parsing it with the offset appended is several
-    times faster than parsing and then calling replace(tzinfo=...)."""
-    try:
-        return dt.datetime.fromisoformat(value + "+00:00")
-    except ValueError:  # text that carries its own offset
-        return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
-
-
-def _processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """How to type one result column; SQLite's text datetimes and JSON get fast C parsers."""
-    if dialect.name == "sqlite":
-        if isinstance(type_, models.base.UtcDateTime):
-            return _sqlite_datetime
-        if isinstance(type_.dialect_impl(dialect), JSON):
-            return orjson.loads
-    processor: Callable[[Any], Any] | None = type_.dialect_impl(dialect).result_processor(
-        dialect, None
-    )
-    return processor
-
-
-_PREPARED: dict[int, _Prepared] = {}
-
-
-def _prepared(statement: Any) -> _Prepared:
-    found = _PREPARED.get(id(statement))
-    if found is None:
-        found = _PREPARED[id(statement)] = _Prepared(statement)
-    return found
-
-
 class Repository:
     """Read access for the lookup pipeline. Never writes, never commits."""
 
@@ -433,11 +336,8 @@ class Repository:
         self.facts = facts
 
     def _all(self, statement: Any, **params: Any) -> list[dict[str, Any]]:
-        """Rows as dicts. Single-object statements run pre-compiled on the DB-API cursor (no
-        per-call statement compilation); batch statements with expanding IN lists use Core."""
-        if "ids" in params:
-            return [dict(row._mapping) for row in self.connection.execute(statement, params)]
-        return _prepared(statement).run(self.connection, params)
+        """Rows as dicts, from a statement compiled once and run on the DB-API cursor."""
+        return prepared.rows(self.connection, statement, **params)
 
     # --- domains ------------------------------------------------------------------------------
     def domain(self, ldh_name: str) -> DomainRecord | None:

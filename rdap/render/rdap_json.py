@@ -121,21 +121,44 @@ def _top_member(path: str) -> str:
     return rest
 
 
+# (id of a shared declaration, response path of its object) → (that declaration, rebased copy).
+# Declarations are shared per redaction outcome, so the same few hundred recur on every page;
+# holding the declaration keeps its id from being reused while the entry lives.
+_REBASED: dict[tuple[int, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+_REBASED_MAX = 8192
+
+
+def _rebased(entry: dict[str, Any], head: str) -> dict[str, Any]:
+    """`entry` with its JSONPath made absolute under `head` (read-only; shared between pages)."""
+    key = (id(entry), head)
+    hit = _REBASED.get(key)
+    if hit is not None and hit[0] is entry:
+        return hit[1]
+    rewritten = dict(entry)
+    for member in _PATH_KEYS:
+        path = rewritten.get(member)
+        if path is not None and path.startswith("$"):
+            rewritten[member] = head + path[1:]
+    if len(_REBASED) >= _REBASED_MAX:
+        _REBASED.clear()
+    _REBASED[key] = (entry, rewritten)
+    return rewritten
+
+
 def _result_object(
     document: RedactedDocument, member: str, index: int, field_set: str
 ) -> dict[str, Any]:
     """One search result: subset, with its redacted[] paths made absolute in the response."""
     out = _subset(document.body, field_set)
+    subset = field_set in FIELD_SET_MEMBERS
+    head = f"$.{member}[{index}]"
     entries = []
     for entry in document.redacted:
-        path = next((entry[k] for k in _PATH_KEYS if k in entry), None)
-        if path is not None and _top_member(path) not in out:
-            continue  # the member this entry speaks of is not in this field set
-        rewritten = dict(entry)
-        for key in _PATH_KEYS:
-            if key in rewritten and rewritten[key].startswith("$"):
-                rewritten[key] = f"$.{member}[{index}]" + rewritten[key][1:]
-        entries.append(rewritten)
+        if subset:
+            path = next((entry[k] for k in _PATH_KEYS if k in entry), None)
+            if path is not None and _top_member(path) not in out:
+                continue  # the member this entry speaks of is not in this field set
+        entries.append(_rebased(entry, head))
     if entries:
         out["redacted"] = entries
     return out
@@ -157,6 +180,8 @@ def search_json(
     extra_conformance: Iterable[str] = (),
     mapping: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The search response. Its `redacted` entries are shared with later pages: serialize the
+    result, do not change it."""
     if not all(isinstance(doc, RedactedDocument) for doc in page.results):
         raise TypeError("the RDAP renderer takes only documents made by rdap.redaction.redact()")
     results = [

@@ -1,0 +1,49 @@
+"""Prepared reads: one compiled form per IN-list length, literal binds kept, rows typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import bindparam, literal, select
+
+from rdap import prepared
+from rdap.db import Database
+from rdap.models import Domain
+from rdap.repository import Repository
+from tests import factories
+
+_IDS = bindparam("ids", expanding=True)
+BY_IDS = (
+    select(Domain.id, Domain.ldh_name, Domain.created_at, literal("x").label("tag"))
+    .where(Domain.id.in_(_IDS))
+    .order_by(Domain.ldh_name)
+)
+
+
+def _ids(db: Database, names: list[str]) -> dict[str, int]:
+    with db.session_scope() as session:
+        return {name: factories.full_domain(session, name=name).id for name in names}
+
+
+def test_in_lists_of_each_length_get_their_own_form(db: Database) -> None:
+    ids = _ids(db, ["a.post", "b.post", "c.post", "d.post"])
+    with db.read_connection() as connection:
+        # Different lengths, and the same length with other values: no form answers for another.
+        for chosen in (["a.post"], ["b.post", "c.post", "d.post"], ["a.post", "d.post", "b.post"],
+                       ["c.post"], list(ids)):  # fmt: skip
+            found = prepared.rows(connection, BY_IDS, ids=[ids[n] for n in chosen])
+            assert [r["ldh_name"] for r in found] == sorted(chosen)
+            assert {r["tag"] for r in found} == {"x"}  # a literal the statement carries
+            assert all(isinstance(r["created_at"], dt.datetime) for r in found)
+            assert all(r["created_at"].tzinfo is not None for r in found)
+        assert prepared.rows(connection, BY_IDS, ids=[0]) == []
+
+
+def test_batch_and_single_loaders_build_the_same_records(db: Database) -> None:
+    ids = _ids(db, ["one.post", "two.post", "three.post"])
+    with db.read_connection() as connection:
+        repo = Repository(connection)
+        batch = repo.domains_by_ids([ids["two.post"], ids["three.post"], ids["one.post"]])
+        singles = [repo.domain(n) for n in ("two.post", "three.post", "one.post")]
+    assert [r.ldh_name for r in batch] == ["two.post", "three.post", "one.post"]
+    assert batch == singles
