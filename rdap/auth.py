@@ -24,6 +24,7 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import bindparam, exists, select
 
+from rdap import prepared
 from rdap.db import Database
 from rdap.errors import QueryError, Unauthorized
 from rdap.models import OAuthClient, RevokedToken
@@ -357,9 +358,8 @@ class TokenVerifier:
     def _check_not_revoked(self, jti: str, client_id: str | None) -> None:
         """Deny-list and client status, read from the database on every request (one query)."""
         with self.db.read_connection() as connection:
-            revoked, status = connection.execute(
-                _REVOCATION, {"jti": jti, "client_id": client_id or ""}
-            ).one()
+            (found,) = prepared.rows(connection, _REVOCATION, jti=jti, client_id=client_id or "")
+        revoked, status = found["revoked"], found["status"]
         if revoked:
             raise InvalidToken("token has been revoked")
         if client_id is not None and status != ACTIVE:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 
 from rdap import document as doc
 from rdap.errors import NotFound
@@ -11,6 +12,29 @@ from rdap.principal import Principal
 from rdap.query import DomainLookup, EntityLookup, HelpQuery, NameserverLookup, Query
 from rdap.redaction import Policy, RedactedDocument, redact
 from rdap.repository import Repository
+
+# Whether the document of an object sponsored by this registrar (id) carries the contacts'
+# verification remarks for the caller at hand.
+Verification = Callable[[int | None], bool]
+
+
+def _always(_registrar_id: int | None) -> bool:
+    return True
+
+
+def _never(_registrar_id: int | None) -> bool:
+    return False
+
+
+def verification_for(policy: Policy, principal: Principal) -> Verification:
+    """Build verification remarks only where the caller's policy can show them: for a role that
+    sees them only on its own domains, a registrar skips that work on everyone else's (the
+    remarks would be removed and declared either way)."""
+    if policy.may_show(principal.role, "verification", sponsor=False):
+        return _always
+    if not policy.may_show(principal.role, "verification", sponsor=True):
+        return _never
+    return principal.sponsors
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,12 +53,12 @@ class LookupContext:
 
 
 def full_document(
-    query: Query, repo: Repository, ctx: LookupContext, *, verification: bool = True
+    query: Query, repo: Repository, ctx: LookupContext, *, verification: Verification = _always
 ) -> doc.FullDocument:
     """Fetch and build the complete object for a query; NotFound if there is none.
 
-    `verification=False` leaves out the contacts' verification remarks, for callers whose
-    policy always redacts them (see Policy.may_show)."""
+    `verification` leaves out the contacts' verification remarks where the caller's policy
+    would redact them anyway (see verification_for)."""
     links = ctx.links
     if isinstance(query, HelpQuery):
         return doc.help_document(ctx.help_description)
@@ -42,7 +66,7 @@ def full_document(
         domain = repo.domain(query.name.ldh)
         if domain is None:
             raise NotFound(f"no domain {query.name.ldh} in this registry")
-        built = doc.domain_document(domain, links, verification=verification)
+        built = doc.domain_document(domain, links, verification=verification(domain.registrar.id))
     elif isinstance(query, NameserverLookup):
         host = repo.nameserver(query.name.ldh)
         if host is None:
@@ -56,12 +80,14 @@ def full_document(
 
 
 def _entity(
-    handle: str, repo: Repository, links: doc.Links, verification: bool
+    handle: str, repo: Repository, links: doc.Links, verification: Verification
 ) -> doc.FullDocument:
     contact = repo.contact(handle)
     if contact is not None:
         domains = repo.contact_domains(contact.id)
-        return doc.entity_document(contact, links, domains, verification=verification)
+        return doc.entity_document(
+            contact, links, domains, verification=verification(contact.registrar_id)
+        )
     if handle.isdigit() and len(handle) < 10:
         registrar = repo.registrar_by_iana_id(int(handle))
         if registrar is not None:
@@ -78,9 +104,7 @@ def lookup(
     ctx: LookupContext,
 ) -> RedactedDocument:
     """Answer one query for one principal. The result is the only thing renderers accept."""
-    full = full_document(
-        query, repo, ctx, verification=policy.may_show(principal.role, "verification")
-    )
+    full = full_document(query, repo, ctx, verification=verification_for(policy, principal))
     return redact_for(full, principal, policy, ctx)
 
 

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
 
+from rdap import prepared
 from rdap.errors import Forbidden, QueryError, Unauthorized
 from rdap.models.client import ACTIVE, OAuthClient
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy import Connection
 
     from rdap.auth import Claims
 
@@ -53,6 +54,14 @@ class Principal:
     purpose: str | None = None  # the purpose this query states (RFC 9560 query parameter)
     grants: tuple[Grant, ...] = ()
     do_not_track: bool = False
+
+    def sponsors(self, registrar_id: int | None) -> bool:
+        """Is this caller the registrar sponsoring an object of `registrar_id`?"""
+        return (
+            self.role == REGISTRAR
+            and self.registrar_id is not None
+            and self.registrar_id == registrar_id
+        )
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -99,7 +108,9 @@ _CLIENT = select(
 ).where(OAuthClient.client_id == bindparam("client_id"))
 
 
-def principal_for(claims: Claims | None, *, purpose: str | None, session: Session) -> Principal:
+def principal_for(
+    claims: Claims | None, *, purpose: str | None, connection: Connection
+) -> Principal:
     """Map verified token claims (or none) to the Principal the pipeline sees.
 
     Role, registrar and purpose ceiling of our own clients are read from the database on every
@@ -115,14 +126,15 @@ def principal_for(claims: Claims | None, *, purpose: str | None, session: Sessio
     registrar_id: int | None = None
     purposes = claims.purposes
     if claims.client_id is not None:
-        client = session.execute(_CLIENT, {"client_id": claims.client_id}).first()
-        if client is None or client.status != ACTIVE:
+        found = prepared.rows(connection, _CLIENT, client_id=claims.client_id)
+        client = found[0] if found else None
+        if client is None or client["status"] != ACTIVE:
             raise Unauthorized("the client of this token is not active")
-        role = client.role
-        registrar_id = client.registrar_id
+        role = client["role"]
+        registrar_id = client["registrar_id"]
         if role == REGISTRAR and registrar_id is None:
             raise Forbidden("this registrar client is not bound to a registrar")
-        purposes = purposes & frozenset(client.allowed_purposes)
+        purposes = purposes & frozenset(client["allowed_purposes"] or ())
     if purpose is not None and purpose not in purposes:
         raise Forbidden("the stated purpose is not allowed for this caller")
     return Principal(
@@ -133,12 +145,12 @@ def principal_for(claims: Claims | None, *, purpose: str | None, session: Sessio
         token_id=claims.token_id,
         purposes=purposes,
         purpose=purpose,
-        grants=grants_for(claims, session),
+        grants=grants_for(claims, connection),
         do_not_track=claims.do_not_track,
     )
 
 
-def grants_for(claims: Claims, session: Session) -> tuple[Grant, ...]:
+def grants_for(claims: Claims, connection: Connection) -> tuple[Grant, ...]:
     """Approved disclosure grants of this caller. Hook for the disclosure workflow: none yet."""
     return ()
 

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union
 from rdap import document as doc
 from rdap import models
 from rdap.errors import Forbidden, QueryError, Unauthorized
-from rdap.lookup import LookupContext, redact_for
+from rdap.lookup import LookupContext, redact_for, verification_for
 from rdap.paging import CursorCodec
 from rdap.principal import Principal
 from rdap.query import (
@@ -204,7 +204,7 @@ class _Runner:
         self.page_size = page_size
         # A cursor is good only for the query and the caller it was issued to.
         self.scope = f"{_caller(principal)}|{_query_fingerprint(search)}"
-        self.verification = policy.may_show(principal.role, "verification")
+        self.verification = verification_for(policy, principal)
         self.state: dict[str, Any] = {}
         if search.options.cursor:
             self.state = codec.decode(search.options.cursor, self.scope, now=ctx.now)
@@ -376,7 +376,11 @@ def _domains(runner: _Runner, search: DomainSearch) -> SearchPage:
     rows = rows[: runner.page_size]
     records = runner.repo.domains_by_ids([i for i, _ in rows])
     results = [
-        runner.redact(doc.domain_document(r, runner.ctx.links, verification=runner.verification))
+        runner.redact(
+            doc.domain_document(
+                r, runner.ctx.links, verification=runner.verification(r.registrar.id)
+            )
+        )
         for r in records
     ]
     total = None
@@ -562,7 +566,7 @@ def _entities(runner: _Runner, search: EntitySearch) -> SearchPage:
                         contact,
                         runner.ctx.links,
                         runner.repo.contact_domains(contact.id),
-                        verification=runner.verification,
+                        verification=runner.verification(contact.registrar_id),
                     )
                     if contact
                     else None
@@ -632,7 +636,7 @@ def _reverse(runner: _Runner, search: ReverseSearch) -> SearchPage:
             visible = None
             if record is not None:
                 full = doc.domain_document(
-                    record, runner.ctx.links, verification=runner.verification
+                    record, runner.ctx.links, verification=runner.verification(record.registrar.id)
                 )
                 redacted = runner.redact(full)
                 if _reverse_visible(redacted, search):

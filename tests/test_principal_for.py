@@ -30,26 +30,26 @@ def _claims(client_id: str | None, *, role: str = "requester", purposes=("legalA
 
 
 def test_no_claims_is_anonymous(db: Database):
-    with db.read_scope() as session:
-        assert principal_for(None, purpose=None, session=session) is ANONYMOUS
+    with db.read_connection() as connection:
+        assert principal_for(None, purpose=None, connection=connection) is ANONYMOUS
 
 
 def test_anonymous_caller_stating_a_purpose_gets_the_public_view(db: Database):
-    with db.read_scope() as session:
-        assert principal_for(None, purpose="legalActions", session=session) is ANONYMOUS
+    with db.read_connection() as connection:
+        assert principal_for(None, purpose="legalActions", connection=connection) is ANONYMOUS
 
 
 def test_unknown_purpose_value_is_a_bad_request(db: Database, make_client):
     client_id, _ = make_client()
-    with db.read_scope() as session, pytest.raises(QueryError):
-        principal_for(_claims(client_id), purpose="' OR 1=1--", session=session)
+    with db.read_connection() as connection, pytest.raises(QueryError):
+        principal_for(_claims(client_id), purpose="' OR 1=1--", connection=connection)
 
 
 def test_purposes_are_token_and_client_intersection(db: Database, make_client):
     client_id, _ = make_client("requester", purposes=("legalActions", "dnsTransparency"))
     claims = _claims(client_id, purposes=("legalActions", "domainNameControl"))
-    with db.read_scope() as session:
-        principal = principal_for(claims, purpose="legalActions", session=session)
+    with db.read_connection() as connection:
+        principal = principal_for(claims, purpose="legalActions", connection=connection)
         assert principal.role == "requester"
         assert principal.purposes == {"legalActions"}
         assert principal.purpose == "legalActions"
@@ -58,16 +58,16 @@ def test_purposes_are_token_and_client_intersection(db: Database, make_client):
         assert principal.do_not_track is True
         assert principal.grants == ()
         with pytest.raises(Forbidden):  # allowed by the client, not by the token
-            principal_for(claims, purpose="dnsTransparency", session=session)
+            principal_for(claims, purpose="dnsTransparency", connection=connection)
         with pytest.raises(Forbidden):  # allowed by the token, not by the client
-            principal_for(claims, purpose="domainNameControl", session=session)
+            principal_for(claims, purpose="domainNameControl", connection=connection)
 
 
 def test_registrar_binding_is_read_at_query_time(db: Database, make_client, registrar):
     client_id, _ = make_client("registrar", purposes=("domainNameControl",))
-    with db.read_scope() as session:
+    with db.read_connection() as connection:
         principal = principal_for(
-            _claims(client_id, role="registrar"), purpose=None, session=session
+            _claims(client_id, role="registrar"), purpose=None, connection=connection
         )
     assert principal.role == "registrar"
     assert principal.registrar_id == registrar.id
@@ -78,9 +78,9 @@ def test_registrar_binding_is_read_at_query_time(db: Database, make_client, regi
         row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one()
         row.registrar_id = other.id
         other_id = other.id
-    with db.read_scope() as session:
+    with db.read_connection() as connection:
         principal = principal_for(
-            _claims(client_id, role="registrar"), purpose=None, session=session
+            _claims(client_id, role="registrar"), purpose=None, connection=connection
         )
     assert principal.registrar_id == other_id
 
@@ -89,14 +89,14 @@ def test_revoked_client_is_unauthorized(db: Database, make_client):
     client_id, _ = make_client()
     with db.session_scope() as session:
         service.revoke_client(session, client_id, NOW)
-    with db.read_scope() as session, pytest.raises(Unauthorized):
-        principal_for(_claims(client_id), purpose=None, session=session)
+    with db.read_connection() as connection, pytest.raises(Unauthorized):
+        principal_for(_claims(client_id), purpose=None, connection=connection)
 
 
 def test_federated_claims_keep_their_role(db: Database):
     claims = _claims(None, role="law-enforcement", purposes=("legalActions",))
-    with db.read_scope() as session:
-        principal = principal_for(claims, purpose="legalActions", session=session)
+    with db.read_connection() as connection:
+        principal = principal_for(claims, purpose="legalActions", connection=connection)
     assert principal.role == "law-enforcement"
     assert principal.client_id is None
     assert principal.subject == "user-1"

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from rdap import principal as roles
 from rdap.document import FullDocument, Subject
 from rdap.principal import Principal
 from rdap.redaction import jsonpath
@@ -123,11 +122,7 @@ def redact(
     """Apply `policy` for `principal` to `document`; the input is never modified."""
     plan = policy.plan(principal.role)
     subject = document.subject
-    sponsor = (
-        principal.role == roles.REGISTRAR
-        and principal.registrar_id is not None
-        and principal.registrar_id == subject.registrar_id
-    )
+    sponsor = principal.sponsors(subject.registrar_id)
     granted = _granted(principal, subject, now)
     # Copy-on-write: containers are copied only on the way to what changes.
     body = document.body.copy()

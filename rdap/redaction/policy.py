@@ -94,24 +94,25 @@ class Policy:
     plans: Mapping[str, RolePlan]
     revisions: Mapping[str, str]  # file name → revision
     rules: Mapping[str, tuple[Rule, ...]]  # principal role → rules in file order
-    _may_show: dict[tuple[str, str], bool] = dataclasses.field(
+    _may_show: dict[tuple[str, str, bool], bool] = dataclasses.field(
         default_factory=dict, repr=False, compare=False
     )
 
     def plan(self, role: str) -> RolePlan:
         return self.plans[role]
 
-    def may_show(self, role: str, field: str) -> bool:
-        """Could any rule of `role` show `field` of some contact? (False: always redacted.)
+    def may_show(self, role: str, field: str, *, sponsor: bool = True) -> bool:
+        """Could any rule of `role` show `field` of some contact, for a caller who is (or, with
+        sponsor=False, is not) the sponsoring registrar? False: always redacted.
 
         The document builder uses this to skip work whose result redaction would remove for
         every caller of the role; what `redacted[]` declares is the same either way, because
         removed elements are declared whether or not their value exists."""
-        key = (role, field)
+        key = (role, field, sponsor)
         known = self._may_show.get(key)
         if known is None:
             known = any(
-                not plan.element.personal or bool(plan.rules)
+                not plan.element.personal or any(sponsor or not rule.sponsor for rule in plan.rules)
                 for plans in self.plan(role).by_contact_role.values()
                 for plan in plans
                 if plan.element.field == field

@@ -47,5 +47,5 @@ def identify() -> None:
         require_tls_for_credentials()
     verifier = oauth_state(current_app).verifier
     claims = authenticate(header, verifier=verifier, now=dt.datetime.now(dt.UTC))
-    with rt.db.read_scope() as session:
-        g.principal = principal_for(claims, purpose=purpose, session=session)
+    with rt.db.read_connection() as connection:
+        g.principal = principal_for(claims, purpose=purpose, connection=connection)
