@@ -1,8 +1,9 @@
 """Benchmark: first and last page of `/domains?name=<prefix>*` over a large database.
 
 Keyset pagination should make the last page cost what the first costs. The script finds a
-prefix with a few thousand matches (or takes --prefix), walks the cursor chain to the last page,
-then loads the first-page URL and the last-page URL with wrk (same connections, same duration)
+prefix with a few thousand matches (or takes --prefix), walks the cursor chain to the deepest
+full page (a short final page would flatter the comparison), then loads the first-page URL and
+that page's URL with wrk (same connections, same duration)
 and prints requests/s, p50 and p99 of each and the ratio last/first.
 
     python benchmarks/search.py --size 1000000
@@ -88,15 +89,20 @@ def main() -> None:
     try:
         wait_ready(f"{base}/help")
         first = f"{base}/domains?name={prefix}*"
-        url, pages = first, 0
+        # The deepest full page: a short final page would flatter the comparison.
+        url, pages, last, last_number, size = first, 0, first, 1, 0
         while True:
             body = json.load(urllib.request.urlopen(url))
             pages += 1
+            results = len(body["domainSearchResults"])
+            if pages == 1:
+                size = results
+            if results == size:
+                last, last_number = url, pages
             links = body["paging_metadata"].get("links", [])
             if not links:
                 break
             url = links[0]["href"]
-        last = url
         wrk(first, args.connections, 3)
         first_stats = wrk(first, args.connections, args.duration)
         last_stats = wrk(last, args.connections, args.duration)
@@ -109,6 +115,8 @@ def main() -> None:
                 "prefix": prefix,
                 "matches": matches,
                 "pages": pages,
+                "page_size": size,
+                "measured_last_page": last_number,
                 "connections": args.connections,
                 "first_page": first_stats,
                 "last_page": last_stats,
