@@ -10,12 +10,33 @@ from rdap import document as doc
 from rdap.db import Database
 from rdap.lookup import verification_for
 from rdap.principal import ANONYMOUS, REGISTRAR, REQUESTER, STAFF, Principal
-from rdap.redaction import load_policy, redact
+from rdap.records import DomainRecord
+from rdap.redaction import Policy, load_policy, redact
 from rdap.repository import Repository
 from rdap.settings import Settings
 from tests import factories
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+LINKS = doc.Links(base_url="https://rdap.example", request_url="https://rdap.example/x")
+
+
+def _record(db: Database, name: str, kind: str) -> DomainRecord:
+    with db.session_scope() as session:
+        factories.full_domain(session, name=name, registrant_kind=kind)
+    with db.read_connection() as connection:
+        record = Repository(connection).domain(name)
+    assert record is not None
+    return record
+
+
+def _same_either_way(record: DomainRecord, principal: Principal, policy: Policy) -> None:
+    """Building the verification remarks and redacting them gives what not building them does."""
+    answers = [
+        redact(doc.domain_document(record, LINKS, verification=v), principal, policy, now=NOW)
+        for v in (True, False)
+    ]
+    assert answers[0].body == answers[1].body
+    assert answers[0].redacted == answers[1].redacted
 
 
 @pytest.mark.parametrize("kind", ["natural", "legal"])
@@ -26,18 +47,7 @@ def test_leaving_out_unshowable_verification_remarks_changes_nothing(
     policy = load_policy(Settings().policies_path)
     assert not policy.may_show(principal.role, "verification")
     assert policy.may_show(STAFF, "verification")
-    with db.session_scope() as session:
-        factories.full_domain(session, name="same.post", registrant_kind=kind)
-    with db.read_connection() as connection:
-        record = Repository(connection).domain("same.post")
-    assert record is not None
-    links = doc.Links(base_url="https://rdap.example", request_url="https://rdap.example/x")
-    answers = [
-        redact(doc.domain_document(record, links, verification=v), principal, policy, now=NOW)
-        for v in (True, False)
-    ]
-    assert answers[0].body == answers[1].body
-    assert answers[0].redacted == answers[1].redacted
+    _same_either_way(_record(db, "same.post", kind), principal, policy)
 
 
 @pytest.mark.parametrize("kind", ["natural", "legal"])
@@ -45,12 +55,8 @@ def test_registrars_get_verification_remarks_built_only_for_their_own_domains(
     db: Database, kind: str
 ) -> None:
     policy = load_policy(Settings().policies_path)
-    with db.session_scope() as session:
-        domain = factories.full_domain(session, name="owned.post", registrant_kind=kind)
-        sponsor_id = domain.registrar_id
-    with db.read_connection() as connection:
-        record = Repository(connection).domain("owned.post")
-    assert record is not None
+    record = _record(db, "owned.post", kind)
+    sponsor_id = record.registrar.id
     sponsor = Principal(role=REGISTRAR, registrar_id=sponsor_id)
     foreign = Principal(role=REGISTRAR, registrar_id=sponsor_id + 1000)
     assert verification_for(policy, sponsor)(sponsor_id)
@@ -58,16 +64,8 @@ def test_registrars_get_verification_remarks_built_only_for_their_own_domains(
     assert verification_for(policy, Principal(role=STAFF))(sponsor_id)
     assert not verification_for(policy, ANONYMOUS)(sponsor_id)
 
-    links = doc.Links(base_url="https://rdap.example", request_url="https://rdap.example/x")
-    # For a foreign registrar, building the remarks and then redacting them gives the same answer
-    # as not building them: same body, same declarations.
-    foreign_answers = [
-        redact(doc.domain_document(record, links, verification=v), foreign, policy, now=NOW)
-        for v in (True, False)
-    ]
-    assert foreign_answers[0].body == foreign_answers[1].body
-    assert foreign_answers[0].redacted == foreign_answers[1].redacted
+    _same_either_way(record, foreign, policy)
     # The sponsor still sees them.
-    own = redact(doc.domain_document(record, links, verification=True), sponsor, policy, now=NOW)
+    own = redact(doc.domain_document(record, LINKS, verification=True), sponsor, policy, now=NOW)
     titles = [r.get("title") for e in own.body["entities"] for r in e.get("remarks", [])]
     assert "Contact verification" in titles
