@@ -158,6 +158,32 @@ def parse_path(segments: list[str]) -> Query:
 
 # --- searches (RFC 9082 §3.2, RFC 8977 paging/sorting, RFC 8982 subsetting, RFC 9536) ---------
 FIELD_SETS = ("id", "brief", "full")
+# RFC 8982: the top-level members each partial field set keeps; "full" keeps every member.
+FIELD_SET_MEMBERS = {
+    "id": frozenset({"objectClassName", "handle", "ldhName", "unicodeName"}),
+    "brief": frozenset(
+        {
+            "objectClassName",
+            "handle",
+            "ldhName",
+            "unicodeName",
+            "status",
+            "roles",
+            "links",
+            "events",
+        }
+    ),
+}
+# Members built from a domain's related rows (contacts, delegations, DNSSEC).
+RELATED_MEMBERS = frozenset({"entities", "nameservers", "secureDNS"})
+
+
+def needs_related(field_set: str) -> bool:
+    """Does an answer in this field set show anything built from a domain's related rows?"""
+    members = FIELD_SET_MEMBERS.get(field_set)
+    return members is None or bool(members & RELATED_MEMBERS)
+
+
 DOMAIN_SORTS = {
     "name": "ldhName",
     "registrationDate": "registration",

@@ -153,6 +153,39 @@ def _host(m: Any, addresses: tuple[tuple[str, str], ...]) -> HostRecord:
     )
 
 
+def _domain(
+    row: Mapping[str, Any],
+    *,
+    registrant: ContactRecord | None = None,
+    contacts: tuple[tuple[str, ContactRecord], ...] = (),
+    nameservers: tuple[DelegationRecord, ...] = (),
+    ds_records: tuple[DsRecord, ...] = (),
+    dns_keys: tuple[KeyRecord, ...] = (),
+) -> DomainRecord:
+    return DomainRecord(
+        id=row["id"],
+        roid=row["roid"],
+        ldh_name=row["ldh_name"],
+        unicode_name=row["unicode_name"],
+        tld=row["tld"],
+        statuses=tuple(row["statuses"] or ()),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        updated_at=row["updated_at"],
+        transferred_at=row["transferred_at"],
+        idn_table=row["idn_table"],
+        original_name=row["original_name"],
+        delegation_signed=bool(row["delegation_signed"]),
+        max_sig_life=row["max_sig_life"],
+        registrar=_registrar(row, "r_"),
+        registrant=registrant,
+        contacts=contacts,
+        nameservers=nameservers,
+        ds_records=ds_records,
+        dns_keys=dns_keys,
+    )
+
+
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _REGISTRAR_LABELLED = [c.label(f"r_{c.name}") for c in _REGISTRAR_COLUMNS]
 _POSTAL_LABELLED = [c.label(f"p_{c.name}") for c in _POSTAL_COLUMNS]
@@ -349,16 +382,25 @@ class Repository:
             record = dataclasses.replace(record, variants=self.variants_of(record))
         return record
 
-    def domains_by_ids(self, ids: Sequence[int]) -> list[DomainRecord]:
-        """Full records for these ids, in the order given (missing ids are skipped)."""
+    def domains_by_ids(self, ids: Sequence[int], *, related: bool = True) -> list[DomainRecord]:
+        """Records for these ids, in the order given (missing ids are skipped).
+
+        related=False reads the domain and registrar rows only: no contacts, name servers or
+        DNSSEC data, for answers that show none of them (RFC 8982 "id" and "brief"). Such
+        records are incomplete and must not be rendered in full."""
         if not ids:
             return []
-        by_id = {r.id: r for r in self._domains(self._all(DOMAINS_BY_IDS, ids=list(ids)))}
+        rows = self._all(DOMAINS_BY_IDS, ids=list(ids))
+        by_id = {r.id: r for r in self._domains(rows, related=related)}
         return [by_id[i] for i in ids if i in by_id]
 
-    def _domains(self, rows: list[dict[str, Any]], *, single: bool = False) -> list[DomainRecord]:
+    def _domains(
+        self, rows: list[dict[str, Any]], *, single: bool = False, related: bool = True
+    ) -> list[DomainRecord]:
         if not rows:
             return []
+        if not related:
+            return [_domain(row) for row in rows]
         ids = [row["id"] for row in rows]
         by: dict[str, Any] = {"id": ids[0]} if single else {"ids": ids}
         registrant_of: dict[int, ContactRecord] = {}
@@ -380,22 +422,8 @@ class Repository:
             else:
                 keys_of[r["domain_id"]].append(KeyRecord(r["n1"], r["n2"], r["n3"], r["txt"]))
         return [
-            DomainRecord(
-                id=row["id"],
-                roid=row["roid"],
-                ldh_name=row["ldh_name"],
-                unicode_name=row["unicode_name"],
-                tld=row["tld"],
-                statuses=tuple(row["statuses"] or ()),
-                created_at=row["created_at"],
-                expires_at=row["expires_at"],
-                updated_at=row["updated_at"],
-                transferred_at=row["transferred_at"],
-                idn_table=row["idn_table"],
-                original_name=row["original_name"],
-                delegation_signed=bool(row["delegation_signed"]),
-                max_sig_life=row["max_sig_life"],
-                registrar=_registrar(row, "r_"),
+            _domain(
+                row,
                 registrant=registrant_of.get(row["id"]),
                 contacts=tuple(contacts_of.get(row["id"], ())),
                 nameservers=delegations.get(row["id"], ()),

@@ -33,6 +33,7 @@ from rdap.query import (
     Search,
     SearchOptions,
     SortKey,
+    needs_related,
 )
 from rdap.redaction import Policy, RedactedDocument
 from rdap.repository import DC, DN, HA, C, D, H, P, R, Repository
@@ -374,7 +375,9 @@ def _domains(runner: _Runner, search: DomainSearch) -> SearchPage:
     )
     more = len(rows) > runner.page_size
     rows = rows[: runner.page_size]
-    records = runner.repo.domains_by_ids([i for i, _ in rows])
+    # "id" and "brief" answers show nothing built from contacts, name servers or DNSSEC data.
+    related = needs_related(search.options.field_set)
+    records = runner.repo.domains_by_ids([i for i, _ in rows], related=related)
     results = [
         runner.redact(
             doc.domain_document(

@@ -10,6 +10,7 @@ import orjson
 
 from rdap.errors import RdapError
 from rdap.profile import Notice, Profile
+from rdap.query import FIELD_SET_MEMBERS
 from rdap.redaction import RedactedDocument
 from rdap.search import SearchPage
 
@@ -88,21 +89,6 @@ def render_error(error: RdapError, profile: Profile | None = None) -> bytes:
 # --- searches ---------------------------------------------------------------------------------
 SEARCH_CONFORMANCE = ("paging", "sorting", "subsetting")
 REVERSE_CONFORMANCE = "reverse_search"
-FIELD_SET_MEMBERS = {
-    "id": frozenset({"objectClassName", "handle", "ldhName", "unicodeName"}),
-    "brief": frozenset(
-        {
-            "objectClassName",
-            "handle",
-            "ldhName",
-            "unicodeName",
-            "status",
-            "roles",
-            "links",
-            "events",
-        }
-    ),
-}
 _PATH_KEYS = ("prePath", "postPath", "replacementPath")
 
 

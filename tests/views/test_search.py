@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from rdap.db import Database
 from rdap.models import Registrar
+from rdap.query import FIELD_SET_MEMBERS
 from tests import factories
 
 RDAP = "application/rdap+json"
@@ -157,6 +159,37 @@ def test_field_sets(client, registry) -> None:  # type: ignore[no-untyped-def]
     for entry in full["redacted"]:
         path = entry.get("prePath") or entry.get("postPath")
         assert path.startswith("$.domainSearchResults[0].")
+
+
+@pytest.mark.parametrize("role", [None, "registrar", "staff"])
+@pytest.mark.parametrize("field_set", ["id", "brief"])
+def test_partial_field_sets_are_exactly_the_full_answer_cut_down(  # type: ignore[no-untyped-def]
+    client, registry, make_client, token_for, role, field_set
+) -> None:
+    # "id" and "brief" pages are built without contacts, name servers or DNSSEC rows; what they
+    # show must still be exactly the full answer's members of that field set.
+    headers = {"Authorization": f"Bearer {token_for(*make_client(role=role))}"} if role else {}
+    members = FIELD_SET_MEMBERS[field_set]
+    full = _get(client, "/domains?name=shop*&sort=name", headers=headers)
+    part = _get(client, f"/domains?name=shop*&sort=name&fieldSet={field_set}", headers=headers)
+    assert part["domainSearchResults"]
+    expected = []
+    for result in full["domainSearchResults"]:
+        cut = {k: v for k, v in result.items() if k in members}
+        kept = [
+            entry
+            for entry in result.get("redacted", [])
+            if (entry.get("prePath") or entry.get("postPath") or "").split(".")[2].split("[")[0]
+            in members
+        ]
+        if kept:
+            cut["redacted"] = kept
+        expected.append(cut)
+    # Link objects carry the URL of the request they answer ("value"), which differs.
+    here = "http://localhost/domains?name=shop*&sort=name"
+    expected_text = json.dumps(expected).replace(f'"{here}"', f'"{here}&fieldSet={field_set}"')
+    assert part["domainSearchResults"] == json.loads(expected_text)
+    assert part["paging_metadata"]["pageSize"] == full["paging_metadata"]["pageSize"]
 
 
 def test_cursor_is_tamper_proof_and_bound(  # type: ignore[no-untyped-def]
