@@ -100,29 +100,55 @@ class SearchPage:
     reverse: bool = False
 
 
-def _prefix_range(column: Any, prefix: str) -> ColumnElement[bool]:
+@dataclasses.dataclass(frozen=True)
+class _After:
+    """A keyset cursor on a name column: rows strictly after `value` in the sort direction."""
+
+    column: Any
+    value: str
+    descending: bool
+
+
+def _prefix_range(column: Any, prefix: str, after: _After | None = None) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, and lies past a cursor on the same column.
+
+    One bound per side: given two lower bounds (the prefix and the cursor), SQLite seeks to one
+    and filters by the other, so page n would scan every row of the pages before it."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper)
+    low, high = column >= prefix, column < upper
+    if after is not None and after.column is column:
+        if after.descending:
+            if after.value < upper:
+                high = column < after.value
+        elif after.value >= prefix:
+            low = column > after.value
+    return and_(low, high)
 
 
-def _name_branches(ldh: Any, unicode_col: Any, pattern: NamePattern) -> list[ColumnElement[bool]]:
+def _name_branches(
+    ldh: Any, unicode_col: Any, pattern: NamePattern, after: _After | None = None
+) -> list[ColumnElement[bool]]:
     """The pattern as alternative conditions, each answerable from one index."""
     if pattern.exact is not None:
         return [ldh == pattern.exact.ldh]
     if pattern.unicode:
-        return [_prefix_match(unicode_col, pattern)]
+        return [_prefix_match(unicode_col, pattern, after)]
     if unicode_col is ldh:
-        return [_prefix_match(ldh, pattern)]
+        return [_prefix_match(ldh, pattern, after)]
     # An ASCII prefix may also begin a U-label ("correos-esp*" finds correos-españa).
-    return [_prefix_match(ldh, pattern), _prefix_match(unicode_col, pattern)]
+    return [_prefix_match(ldh, pattern, after), _prefix_match(unicode_col, pattern, after)]
 
 
-def _name_filter(ldh: Any, unicode_col: Any, pattern: NamePattern) -> ColumnElement[bool]:
-    return or_(*_name_branches(ldh, unicode_col, pattern))
+def _name_filter(
+    ldh: Any, unicode_col: Any, pattern: NamePattern, after: _After | None = None
+) -> ColumnElement[bool]:
+    return or_(*_name_branches(ldh, unicode_col, pattern, after))
 
 
-def _prefix_match(column: Any, pattern: NamePattern) -> ColumnElement[bool]:
-    condition = _prefix_range(column, pattern.prefix)
+def _prefix_match(
+    column: Any, pattern: NamePattern, after: _After | None = None
+) -> ColumnElement[bool]:
+    condition = _prefix_range(column, pattern.prefix, after)
     if pattern.suffix:
         condition = and_(condition, column.endswith(pattern.suffix, autoescape=True))
     return condition
@@ -279,11 +305,13 @@ def run_search(
 
 
 # --- domains ----------------------------------------------------------------------------------
-def _domain_branches(search: DomainSearch) -> list[ColumnElement[bool]]:
+def _domain_branches(
+    search: DomainSearch, after: _After | None = None
+) -> list[ColumnElement[bool]]:
     """Alternative conditions whose union is the search; each pages well from one index."""
     if search.by == "name":
         assert search.pattern is not None
-        return _name_branches(D.c.ldh_name, D.c.unicode_name, search.pattern)
+        return _name_branches(D.c.ldh_name, D.c.unicode_name, search.pattern, after)
     return [_domain_condition(search)]
 
 
@@ -368,11 +396,11 @@ def _domain_sorts() -> dict[str, str]:
 
 def _domains(runner: _Runner, search: DomainSearch) -> SearchPage:
     condition = _domain_condition(search)
-    branches = _domain_branches(search)
-    column, _ = _domain_sort(search.options)
-    rows = _domain_ids(
-        runner, branches, search.options, runner.page_size + 1, _last_key(runner, column)
-    )
+    column, descending = _domain_sort(search.options)
+    last = _last_key(runner, column)
+    after = _After(column, last[0], descending) if last and column is D.c.ldh_name else None
+    branches = _domain_branches(search, after)
+    rows = _domain_ids(runner, branches, search.options, runner.page_size + 1, last)
     more = len(rows) > runner.page_size
     rows = rows[: runner.page_size]
     # "id" and "brief" answers show nothing built from contacts, name servers or DNSSEC data.
@@ -397,14 +425,17 @@ def _domains(runner: _Runner, search: DomainSearch) -> SearchPage:
 
 # --- nameservers ------------------------------------------------------------------------------
 def _nameservers(runner: _Runner, search: NameserverSearch) -> SearchPage:
+    descending = bool(search.options.sort and search.options.sort.descending)
+    last = _last_key(runner, H.c.ldh_name)
+    after = _After(H.c.ldh_name, last[0], descending) if last else None
     if search.by == "name":
         assert search.pattern is not None
         condition = _name_filter(H.c.ldh_name, H.c.unicode_name, search.pattern)
+        paged = _name_filter(H.c.ldh_name, H.c.unicode_name, search.pattern, after)
     else:
         condition = H.c.id.in_(select(HA.c.host_id).where(HA.c.address == search.ip))
-    descending = bool(search.options.sort and search.options.sort.descending)
-    statement = select(H.c.id, H.c.ldh_name).where(condition)
-    last = _last_key(runner, H.c.ldh_name)
+        paged = condition
+    statement = select(H.c.id, H.c.ldh_name).where(paged)
     if last is not None:
         statement = statement.where(
             H.c.ldh_name < last[0] if descending else H.c.ldh_name > last[0]

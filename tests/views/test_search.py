@@ -7,9 +7,10 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import event
 
 from rdap.db import Database
-from rdap.models import Registrar
+from rdap.models import Domain, Registrar
 from rdap.query import FIELD_SET_MEMBERS
 from tests import factories
 
@@ -331,3 +332,46 @@ def test_ascii_prefix_pages_across_a_labels_and_u_labels(  # type: ignore[no-unt
     assert set(seen) == expected
     assert len(seen) == len(expected)
     assert pages == 4
+
+
+def test_a_deep_page_reads_no_more_than_the_first(app, client, db) -> None:  # type: ignore[no-untyped-def]
+    """Keyset paging seeks to the cursor: SQLite's work for page 60 is that of page 1 (counted
+    in virtual-machine steps, so the check does not depend on the machine's speed)."""
+    engine = app.extensions["rdapd"].db.read_engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("counts SQLite virtual-machine steps")
+    with db.session_scope() as session:
+        factories.bind(session)
+        registrar_id = factories.RegistrarFactory().id
+    with db.engine.begin() as connection:
+        connection.execute(
+            Domain.__table__.insert(),
+            [
+                {"roid": f"DEEP{n}-POST", "ldh_name": f"deep{n:05d}.post", "tld": "post",
+                 "registrar_id": registrar_id, "statuses": []}
+                for n in range(3000)
+            ],
+        )  # fmt: skip
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0  # 0: carry on
+
+    def watch(dbapi_connection, _record, _proxy):  # type: ignore[no-untyped-def]
+        dbapi_connection.set_progress_handler(count, 50)
+
+    event.listen(engine, "checkout", watch)
+    try:
+        path, pages, cost = "/domains?name=deep*&fieldSet=id", [], []
+        while path:
+            steps[0] = 0
+            body = _get(client, path)
+            cost.append(steps[0])
+            pages.append(len(body["domainSearchResults"]))
+            links = body["paging_metadata"].get("links", [])
+            path = links[0]["href"].replace("http://localhost", "") if links else None
+    finally:
+        event.remove(engine, "checkout", watch)
+    assert pages == [50] * 60
+    assert cost[-1] <= 1.5 * cost[0], cost
