@@ -23,25 +23,52 @@ class _Form(NamedTuple):
     slots: dict[str, int]  # expanded parameter name -> index into that list
 
 
+def _dialect_key(dialect: Any) -> str:
+    """Dialect, driver and parameter style: the SQL text depends on all three."""
+    return f"{dialect.name}+{dialect.driver}:{dialect.paramstyle}"
+
+
 class _Prepared:
-    """A SELECT compiled once per dialect (and per length of each expanding IN list), run on the
+    """A SELECT compiled once per dialect (and per length of its expanding IN list), run on the
     DB-API cursor, rows typed by the same result processors SQLAlchemy would use (UTC datetimes,
-    JSON)."""
+    JSON).
+
+    Parameters go to the driver as given, so statements whose bind types convert values (a
+    TypeDecorator with process_bind_param, such as UtcDateTime) are refused when first compiled;
+    so are literal IN lists and more than one expanding parameter."""
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
         self.keys = list(statement.selected_columns.keys())
         self._compiled: dict[tuple[str, int], _Form] = {}
+        self._base: dict[str, tuple[Any, str]] = {}  # dialect key -> (compiled, expanding name)
         self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
+    def _compile(self, dialect: Any, key: str) -> tuple[Any, str]:
+        found = self._base.get(key)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            expanding: set[str] = set()
+            for bind, name in compiled.bind_names.items():
+                if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+                    raise TypeError(f"prepared statements take plain parameters; {name} converts")
+                if bind.expanding:
+                    if not bind.required:
+                        raise TypeError("use bindparam(..., expanding=True), not a literal IN list")
+                    expanding.add(name)
+            if len(expanding) > 1:
+                raise TypeError("a prepared statement takes at most one expanding IN parameter")
+            found = self._base[key] = (compiled, next(iter(expanding), ""))
+        return found
+
     def _form(self, dialect: Any, params: Mapping[str, Any]) -> _Form:
-        """SQL text and argument recipe; `length` keys the expansion of the one IN list."""
-        expanding = [name for name, value in params.items() if isinstance(value, list)]
-        length = len(params[expanding[0]]) if expanding else -1
-        found = self._compiled.get((dialect.name, length))
+        """SQL text and argument recipe, for the length of the IN list in `params`."""
+        key = _dialect_key(dialect)
+        compiled, expanding = self._compile(dialect, key)
+        length = len(params[expanding]) if expanding else -1
+        found = self._compiled.get((key, length))
         if found is not None:
             return found
-        compiled = self.statement.compile(dialect=dialect)
         base = set(compiled.bind_names.values())
         # Literal values the statement carries itself (e.g. 'registrant', 0).
         fixed = {
@@ -52,26 +79,23 @@ class _Prepared:
         sql, order, slots = compiled.string, compiled.positiontup, {}
         if expanding:
             # Expand with the values 0..n-1 so each generated name maps back to its list index.
-            state = compiled.construct_expanded_state({expanding[0]: list(range(length))})
+            state = compiled.construct_expanded_state({expanding: list(range(length))})
             sql, order = state.statement, state.positiontup
             slots = {name: v for name, v in state.parameters.items() if name not in base}
         found = _Form(
-            sql,
-            tuple(order) if compiled.positional and order else None,
-            fixed,
-            expanding[0] if expanding else "",
-            slots,
+            sql, tuple(order) if compiled.positional and order else None, fixed, expanding, slots
         )
         if len(self._compiled) < 256:  # IN lists are bounded by page sizes; stay bounded anyway
-            self._compiled[(dialect.name, length)] = found
+            self._compiled[(key, length)] = found
         return found
 
     def _typed(self, dialect: Any) -> list[tuple[int, Callable[[Any], Any]]]:
-        found = self._processors.get(dialect.name)
+        key = _dialect_key(dialect)
+        found = self._processors.get(key)
         if found is None:
             processors = [_processor(c.type, dialect) for c in self.statement.selected_columns]
             found = [(i, p) for i, p in enumerate(processors) if p is not None]
-            self._processors[dialect.name] = found
+            self._processors[key] = found
         return found
 
     def run(self, connection: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -83,11 +107,14 @@ class _Prepared:
             bound.update((name, values[i]) for name, i in form.slots.items())
         arguments: Any = tuple(bound[name] for name in form.order) if form.order else bound
         dbapi_error = dialect.loaded_dbapi.Error
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        dbapi_connection = connection.connection.dbapi_connection
+        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(form.sql, arguments)
             rows = cursor.fetchall()
         except dbapi_error as exc:  # the same exception SQLAlchemy would raise
+            if dialect.is_disconnect(exc, dbapi_connection, cursor):
+                connection.invalidate(exc)  # as SQLAlchemy does: the pool drops this connection
             raise DBAPIError.instance(form.sql, arguments, exc, dbapi_error) from exc
         finally:
             cursor.close()
@@ -137,6 +164,9 @@ def _prepared(statement: Any) -> _Prepared:
 
 
 def rows(connection: Connection, statement: Any, **params: Any) -> list[dict[str, Any]]:
-    """Run `statement` (built once, not per call: it is cached by identity) with `params`; a
-    list value fills the statement's expanding IN parameter."""
+    """Run `statement` with `params`; a sequence fills its expanding IN parameter.
+
+    Statements are cached by identity and kept for the life of the process: pass only
+    statements built once, at import (a statement built per call would be compiled, and kept,
+    per call)."""
     return _prepared(statement).run(connection, params)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import bindparam, literal, select
 
 from rdap import prepared
 from rdap.db import Database
 from rdap.models import Domain
+from rdap.models.base import UtcDateTime
 from rdap.repository import Repository
 from tests import factories
+
+NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 
 _IDS = bindparam("ids", expanding=True)
 BY_IDS = (
@@ -47,3 +51,29 @@ def test_batch_and_single_loaders_build_the_same_records(db: Database) -> None:
         singles = [repo.domain(n) for n in ("two.post", "three.post", "one.post")]
     assert [r.ldh_name for r in batch] == ["two.post", "three.post", "one.post"]
     assert batch == singles
+
+
+def test_any_sequence_fills_the_in_list(db: Database) -> None:
+    ids = _ids(db, ["t1.post", "t2.post"])
+    with db.read_connection() as connection:
+        found = prepared.rows(connection, BY_IDS, ids=tuple(ids.values()))
+    assert [r["ldh_name"] for r in found] == ["t1.post", "t2.post"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # a converting bind type: the raw value would not match what is stored
+        select(Domain.id).where(Domain.created_at > bindparam("after", type_=UtcDateTime())),
+        # a literal IN list: its values are baked in at build time, not passed per call
+        select(Domain.id).where(Domain.id.in_([1, 2])),
+        # two IN lists: one length cannot key both
+        select(Domain.id).where(
+            Domain.id.in_(_IDS), Domain.registrar_id.in_(bindparam("r", expanding=True))
+        ),
+    ],
+    ids=["converting-bind", "literal-in-list", "two-in-lists"],
+)  # fmt: skip
+def test_statements_it_cannot_run_faithfully_are_refused(db: Database, statement) -> None:  # type: ignore[no-untyped-def]
+    with db.read_connection() as connection, pytest.raises(TypeError):
+        prepared.rows(connection, statement, after=NOW, ids=[1], r=[1])
