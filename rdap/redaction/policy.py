@@ -107,12 +107,16 @@ class Policy:
 
         The document builder uses this to skip work whose result redaction would remove for
         every caller of the role; what `redacted[]` declares is the same either way, because
-        removed elements are declared whether or not their value exists."""
+        removed elements are declared whether or not their value exists. An emptied element is
+        declared only where its value exists, so a field with any emptyValue element counts as
+        showable here: it is always built."""
         key = (role, field, sponsor)
         known = self._may_show.get(key)
         if known is None:
             known = any(
-                not plan.element.personal or any(sponsor or not rule.sponsor for rule in plan.rules)
+                not plan.element.personal
+                or plan.element.method != "removal"
+                or any(sponsor or not rule.sponsor for rule in plan.rules)
                 for plans in self.plan(role).by_contact_role.values()
                 for plan in plans
                 if plan.element.field == field

@@ -375,3 +375,23 @@ def test_a_deep_page_reads_no_more_than_the_first(app, client, db) -> None:  # t
         event.remove(engine, "checkout", watch)
     assert pages == [50] * 60
     assert cost[-1] <= 1.5 * cost[0], cost
+
+
+def test_search_results_declare_what_lookups_declare(client, registry) -> None:  # type: ignore[no-untyped-def]
+    """A result carries the redacted[] entries its lookup carries, paths rebased into the
+    response; even those for members redaction removed entirely (RFC 9537 removal)."""
+    domain = _get(client, "/domain/shop01.post")
+    handle = next(e for e in domain["entities"] if e["roles"] == ["registrant"])["handle"]
+    pairs = [
+        ("/domain/shop01.post", "/domains?name=shop01.post", "domainSearchResults"),
+        (f"/entity/{handle}", f"/entities?handle={handle}", "entitySearchResults"),
+    ]
+    for lookup_path, search_path, member in pairs:
+        looked_up = _get(client, lookup_path)["redacted"]
+        (result,) = _get(client, search_path)[member]
+
+        def rebased(entry: dict, head: str = f"$.{member}[0]") -> dict:  # type: ignore[type-arg]
+            return {k: head + v[1:] if k.endswith("Path") else v for k, v in entry.items()}
+
+        assert result["redacted"] == [rebased(entry) for entry in looked_up]
+        assert any(e["name"].get("description", "").endswith(" Verification") for e in looked_up)
