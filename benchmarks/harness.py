@@ -92,7 +92,7 @@ def serve(
     from rdap.serve import gunicorn_options
     from rdap.settings import Settings
 
-    opts = gunicorn_options(Settings.from_env({}), "x")
+    opts = gunicorn_options(Settings.from_env(env), "x")  # the served configuration
     port = free_port()
     command = [
         sys.executable,

@@ -103,6 +103,7 @@ def main() -> None:
     names_file.write_text("\n".join(names) + "\n")
 
     from rdap.serve import default_workers
+    from rdap.settings import Settings
 
     env = {
         **os.environ,
@@ -151,7 +152,7 @@ def main() -> None:
     report = {
         "database": str(db_path),
         "body_bytes": len(sample),
-        "workers": default_workers(),
+        "workers": Settings.from_env(env).workers or default_workers(Settings.from_env(env)),
         "connections": args.connections,
         "rdapd": ours,
         "bare": bare,

@@ -84,7 +84,12 @@ def main(argv: list[str] | None = None) -> Any:
 
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on")
-@click.option("--workers", type=int, default=0, help="worker processes (default: 2 × cores + 1)")
+@click.option(
+    "--workers",
+    type=int,
+    default=0,
+    help="worker processes (default: one per CPU on SQLite, 2 × CPUs + 1 on PostgreSQL)",
+)
 def serve_command(bind: str, workers: int) -> None:
     """Serve RDAP (and the web pages) under gunicorn."""
     import dataclasses
