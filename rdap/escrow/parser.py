@@ -12,7 +12,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Final, TypedDict
 
 import idna
 from lxml import etree
@@ -419,6 +419,67 @@ def _date_text(obj: _Obj, raw: str, elem: etree._Element) -> dt.datetime:
         ) from None
 
 
+_STAMPS = ("clID", "crRr", "upRr", "crDate", "upDate", "trDate")
+
+
+class _StampFields(TypedDict):
+    clid: str
+    created_by: str | None
+    updated_by: str | None
+    created: dt.datetime | None
+    updated: dt.datetime | None
+    transferred: dt.datetime | None
+
+
+class _Stamps:
+    """The sponsor and change stamps domain, host and contact objects all carry (clID, crRr,
+    upRr, crDate, upDate, trDate), collected from one object's children."""
+
+    __slots__ = (
+        "clid", "created", "created_by", "obj", "tags", "transferred", "updated", "updated_by",
+    )  # fmt: skip
+
+    def __init__(self, obj: _Obj, tags: dict[str, str]) -> None:
+        self.obj, self.tags = obj, tags
+        self.clid: str | None = None
+        self.created_by: str | None = None
+        self.updated_by: str | None = None
+        self.created: dt.datetime | None = None
+        self.updated: dt.datetime | None = None
+        self.transferred: dt.datetime | None = None
+
+    def take(self, child: etree._Element) -> None:
+        """Keep `child` if it is one of the stamps; other elements are ignored, as before."""
+        local = self.tags.get(child.tag)
+        if local == "clID":
+            self.clid = _text(child)
+        elif local == "crRr":
+            self.created_by = _opt(_text(child))
+        elif local == "upRr":
+            self.updated_by = _opt(_text(child))
+        elif local == "crDate":
+            self.created = _date(self.obj, child)
+        elif local == "upDate":
+            self.updated = _date(self.obj, child)
+        elif local == "trDate":
+            self.transferred = _date(self.obj, child)
+
+    def fields(self, clid_label: str) -> _StampFields:
+        """The record fields, with the required clID checked."""
+        return {
+            "clid": _required(self.obj, self.clid, clid_label),
+            "created_by": self.created_by,
+            "updated_by": self.updated_by,
+            "created": self.created,
+            "updated": self.updated,
+            "transferred": self.transferred,
+        }
+
+
+def _stamp_tags(namespace: str) -> dict[str, str]:
+    return {_q(namespace, local): local for local in _STAMPS}
+
+
 @functools.lru_cache(maxsize=8192)  # name servers repeat across domains; bounded memory
 def normalize_name(raw: str) -> tuple[str, str | None]:
     """A host or domain name as (lower-case A-label form, U-label form if it has IDN labels).
@@ -515,16 +576,11 @@ D = {
         "registrant",
         "contact",
         "ns",
-        "clID",
-        "crRr",
-        "crDate",
         "exDate",
-        "upRr",
-        "upDate",
         "secDNS",
-        "trDate",
     )
 }
+D_STAMPS = _stamp_tags(DOMAIN)
 ED_HOST_OBJ = _q(EPP_DOMAIN, "hostObj")
 ED_HOST_ATTR = _q(EPP_DOMAIN, "hostAttr")
 ED_HOST_NAME = _q(EPP_DOMAIN, "hostName")
@@ -595,9 +651,8 @@ def _ds_data(obj: _Obj, elem: etree._Element) -> DsData:
 
 def parse_domain(elem: etree._Element) -> DomainRecord:
     obj = _Obj(elem)
-    name = unicode_name = roid = idn_table = original = registrant = clid = None
-    created_by = updated_by = None
-    created = expires = updated = transferred = None
+    name = unicode_name = roid = idn_table = original = registrant = expires = None
+    stamps = _Stamps(obj, D_STAMPS)
     uname_elem = None
     statuses: list[str] = []
     rgp: list[str] = []
@@ -646,20 +701,8 @@ def parse_domain(elem: etree._Element) -> DomainRecord:
                         elif part.tag == ED_HOST_ADDR:
                             addrs.append(_ip(obj, part))
                     host_attrs.append(HostAttr(_required(obj, attr_name, "domain:hostName"), addrs))
-        elif tag == D["clID"]:
-            clid = _text(child)
-        elif tag == D["crRr"]:
-            created_by = _opt(_text(child))
-        elif tag == D["upRr"]:
-            updated_by = _opt(_text(child))
-        elif tag == D["crDate"]:
-            created = _date(obj, child)
         elif tag == D["exDate"]:
             expires = _date(obj, child)
-        elif tag == D["upDate"]:
-            updated = _date(obj, child)
-        elif tag == D["trDate"]:
-            transferred = _date(obj, child)
         elif tag == D["secDNS"]:
             for sec in child:
                 if sec.tag == S["dsData"]:
@@ -668,6 +711,8 @@ def parse_domain(elem: etree._Element) -> DomainRecord:
                     key_data.append(_key_data(obj, sec))
                 elif sec.tag == S["maxSigLife"]:
                     max_sig_life = _int(obj, sec)
+        else:
+            stamps.take(child)
     name = _required(obj, name, "rdeDomain:name")
     if uname_elem is not None:
         unicode_name = _check_uname(obj, name, uname_elem)
@@ -684,13 +729,8 @@ def parse_domain(elem: etree._Element) -> DomainRecord:
         contacts=contacts,
         host_objects=host_objects,
         host_attrs=host_attrs,
-        clid=_required(obj, clid, "rdeDomain:clID"),
-        created_by=created_by,
-        updated_by=updated_by,
-        created=created,
         expires=expires,
-        updated=updated,
-        transferred=transferred,
+        **stamps.fields("rdeDomain:clID"),
         ds_data=ds_data,
         key_data=key_data,
         max_sig_life=max_sig_life,
@@ -705,20 +745,15 @@ H = {
         "roid",
         "status",
         "addr",
-        "clID",
-        "crRr",
-        "crDate",
-        "upRr",
-        "upDate",
-        "trDate",
     )
 }
+H_STAMPS = _stamp_tags(HOST)
 
 
 def parse_host(elem: etree._Element) -> HostRecord:
     obj = _Obj(elem)
-    name = unicode_name = roid = clid = created_by = updated_by = None
-    created = updated = transferred = None
+    name = unicode_name = roid = None
+    stamps = _Stamps(obj, H_STAMPS)
     statuses: list[str] = []
     addresses: list[IpAddress] = []
     for child in elem:
@@ -732,30 +767,15 @@ def parse_host(elem: etree._Element) -> HostRecord:
             statuses.append(_status(obj, child))
         elif tag == H["addr"]:
             addresses.append(_ip(obj, child))
-        elif tag == H["clID"]:
-            clid = _text(child)
-        elif tag == H["crRr"]:
-            created_by = _opt(_text(child))
-        elif tag == H["upRr"]:
-            updated_by = _opt(_text(child))
-        elif tag == H["crDate"]:
-            created = _date(obj, child)
-        elif tag == H["upDate"]:
-            updated = _date(obj, child)
-        elif tag == H["trDate"]:
-            transferred = _date(obj, child)
+        else:
+            stamps.take(child)
     return HostRecord(
         name=_required(obj, name, "rdeHost:name"),
         unicode_name=unicode_name,
         roid=_required(obj, roid, "rdeHost:roid"),
         statuses=statuses,
         addresses=addresses,
-        clid=_required(obj, clid, "rdeHost:clID"),
-        created_by=created_by,
-        updated_by=updated_by,
-        created=created,
-        updated=updated,
-        transferred=transferred,
+        **stamps.fields("rdeHost:clID"),
         line=obj.line,
     )
 
@@ -770,15 +790,10 @@ C = {
         "voice",
         "fax",
         "email",
-        "clID",
-        "crRr",
-        "crDate",
-        "upRr",
-        "upDate",
-        "trDate",
         "disclose",
     )
 }
+C_STAMPS = _stamp_tags(CONTACT)
 EC = {
     n: _q(EPP_CONTACT, n)
     for n in (
@@ -818,9 +833,8 @@ def _address(elem: etree._Element, ns: str) -> Address:
 
 def parse_contact(elem: etree._Element) -> ContactRecord:
     obj = _Obj(elem)
-    handle = roid = clid = email = created_by = updated_by = None
-    created = updated = transferred = None
-    voice = fax = None
+    handle = roid = email = voice = fax = None
+    stamps = _Stamps(obj, C_STAMPS)
     statuses: list[str] = []
     postal_infos: list[PostalInfoRecord] = []
     disclose: dict[str, object] | None = None
@@ -853,18 +867,6 @@ def parse_contact(elem: etree._Element) -> ContactRecord:
             fax = _phone(child)
         elif tag == C["email"]:
             email = _opt(_text(child))
-        elif tag == C["clID"]:
-            clid = _text(child)
-        elif tag == C["crRr"]:
-            created_by = _opt(_text(child))
-        elif tag == C["upRr"]:
-            updated_by = _opt(_text(child))
-        elif tag == C["crDate"]:
-            created = _date(obj, child)
-        elif tag == C["upDate"]:
-            updated = _date(obj, child)
-        elif tag == C["trDate"]:
-            transferred = _date(obj, child)
         elif tag == C["disclose"]:
             flag = (child.get("flag") or "").strip()
             if flag not in ("0", "1", "true", "false"):
@@ -877,6 +879,8 @@ def parse_contact(elem: etree._Element) -> ContactRecord:
                 kind = part.get("type")
                 elements.append(f"{local}_{kind}" if kind else local)
             disclose = {"flag": flag in ("1", "true"), "elements": elements}
+        else:
+            stamps.take(child)
     return ContactRecord(
         handle=_required(obj, handle, "rdeContact:id"),
         roid=_required(obj, roid, "rdeContact:roid"),
@@ -885,12 +889,7 @@ def parse_contact(elem: etree._Element) -> ContactRecord:
         voice=voice,
         fax=fax,
         email=email,
-        clid=_required(obj, clid, "rdeContact:clID"),
-        created_by=created_by,
-        updated_by=updated_by,
-        created=created,
-        updated=updated,
-        transferred=transferred,
+        **stamps.fields("rdeContact:clID"),
         disclose=disclose,
         line=obj.line,
     )
