@@ -35,6 +35,7 @@ from rdap.query import (
     SortKey,
     needs_related,
 )
+from rdap.records import DomainRecord
 from rdap.redaction import Policy, RedactedDocument
 from rdap.repository import DC, DN, HA, C, D, H, P, R, Repository
 
@@ -245,6 +246,11 @@ class _Runner:
         position = {"k": key, "p": self.page_number + 1}
         return self.codec.encode(self.scope, position, now=self.ctx.now)
 
+    def domain(self, record: DomainRecord) -> RedactedDocument:
+        """One domain result: built as this caller's policy can show it, then redacted."""
+        verification = self.verification(record.registrar.id)
+        return self.redact(doc.domain_document(record, self.ctx.links, verification=verification))
+
     def redact(self, full: doc.FullDocument) -> RedactedDocument:
         stamped = doc.stamp_database_update(full, self.repo.database_updated_at())
         return redact_for(stamped, self.principal, self.policy, self.ctx)
@@ -406,14 +412,7 @@ def _domains(runner: _Runner, search: DomainSearch) -> SearchPage:
     # "id" and "brief" answers show nothing built from contacts, name servers or DNSSEC data.
     related = needs_related(search.options.field_set)
     records = runner.repo.domains_by_ids([i for i, _ in rows], related=related)
-    results = [
-        runner.redact(
-            doc.domain_document(
-                r, runner.ctx.links, verification=runner.verification(r.registrar.id)
-            )
-        )
-        for r in records
-    ]
+    results = [runner.domain(r) for r in records]
     total = None
     if search.options.count:
         total = _count(runner, select(D.c.id).where(condition))
@@ -669,10 +668,7 @@ def _reverse(runner: _Runner, search: ReverseSearch) -> SearchPage:
             record = by_id.get(domain_id)
             visible = None
             if record is not None:
-                full = doc.domain_document(
-                    record, runner.ctx.links, verification=runner.verification(record.registrar.id)
-                )
-                redacted = runner.redact(full)
+                redacted = runner.domain(record)
                 if _reverse_visible(redacted, search):
                     visible = redacted
             out.append(([_encode_value(sort_value), domain_id], visible))
