@@ -1,7 +1,7 @@
 """Repository: queries → read records; read-only, a fixed handful of indexed SELECTs per answer.
 
 Lookups and searches share the batch loaders (`domains_by_ids`, ...), so a page of fifty
-domains costs the same four queries as one domain. Statements are built once, at import, with
+domains costs the same five queries as one domain. Statements are built once, at import, with
 bind parameters: building a SELECT costs more than SQLite takes to answer it.
 """
 
@@ -155,6 +155,7 @@ def _host(m: Any, addresses: tuple[tuple[str, str], ...]) -> HostRecord:
 
 def _domain(
     row: Mapping[str, Any],
+    registrar: RegistrarRecord,
     *,
     registrant: ContactRecord | None = None,
     contacts: tuple[tuple[str, ContactRecord], ...] = (),
@@ -177,7 +178,7 @@ def _domain(
         original_name=row["original_name"],
         delegation_signed=bool(row["delegation_signed"]),
         max_sig_life=row["max_sig_life"],
-        registrar=_registrar(row, "r_"),
+        registrar=registrar,
         registrant=registrant,
         contacts=contacts,
         nameservers=nameservers,
@@ -196,43 +197,18 @@ _DOMAIN_SELECT = select(D, *_REGISTRAR_LABELLED).join(R, R.c.id == D.c.registrar
 DOMAIN_BY_NAME = _DOMAIN_SELECT.where(D.c.ldh_name == bindparam("name"))
 DOMAINS_BY_IDS = _DOMAIN_SELECT.where(D.c.id.in_(_IDS))
 
-_ID: BindParameter[Any] = bindparam("id")
-
 
 def _in_ids(column: Any) -> Any:
     return column.in_(_IDS)
 
 
-def _is_id(column: Any) -> Any:
-    return column == _ID
-
-
-def _contacts_of(domain_filter: Callable[[Any], Any]) -> Any:
-    """Every contact of some domains, registrant first, then admin/tech/billing in link order."""
-    return union_all(
-        select(
-            D.c.id.label("domain_id"),
-            literal("registrant").label("link_type"),
-            literal(0).label("link_order"),
-            *_CONTACT_COLUMNS,
-            *_POSTAL_LABELLED,
-        )
-        .select_from(D)
-        .join(C, C.c.id == D.c.registrant_id)
-        .outerjoin(P, P.c.contact_id == C.c.id)
-        .where(domain_filter(D.c.id)),
-        select(
-            DC.c.domain_id,
-            DC.c.type.label("link_type"),
-            DC.c.id.label("link_order"),
-            *_CONTACT_COLUMNS,
-            *_POSTAL_LABELLED,
-        )
-        .select_from(DC)
-        .join(C, C.c.id == DC.c.contact_id)
-        .outerjoin(P, P.c.contact_id == C.c.id)
-        .where(domain_filter(DC.c.domain_id)),
-    ).order_by("domain_id", "link_order", "p_type")
+# A domain's admin, tech and billing links, in link order; the registrant is on the domain row.
+# Contacts are then read once each by id: one contact often fills several roles.
+CONTACT_LINKS = (
+    select(DC.c.domain_id, DC.c.type, DC.c.contact_id)
+    .where(DC.c.domain_id.in_(_IDS))
+    .order_by(DC.c.domain_id, DC.c.id)
+)
 
 
 def _delegations_of(domain_filter: Callable[[Any], Any]) -> Any:
@@ -278,12 +254,8 @@ def _dnssec_of(domain_filter: Callable[[Any], Any]) -> Any:
     ).order_by("domain_id", "kind", "ord")
 
 
-CONTACTS_OF_DOMAINS = _contacts_of(_in_ids)
-CONTACTS_OF_DOMAIN = _contacts_of(_is_id)
 DELEGATIONS_OF_DOMAINS = _delegations_of(_in_ids)
-DELEGATIONS_OF_DOMAIN = _delegations_of(_is_id)
 DNSSEC_OF_DOMAINS = _dnssec_of(_in_ids)
-DNSSEC_OF_DOMAIN = _dnssec_of(_is_id)
 
 _CONTACT_SELECT = (
     select(*_CONTACT_COLUMNS, *_POSTAL_LABELLED)
@@ -291,6 +263,7 @@ _CONTACT_SELECT = (
     .outerjoin(P, P.c.contact_id == C.c.id)
 )
 CONTACT_BY_HANDLE = _CONTACT_SELECT.where(C.c.handle == bindparam("handle")).order_by(P.c.type)
+CONTACTS_BY_IDS = _CONTACT_SELECT.where(C.c.id.in_(_IDS)).order_by(C.c.id, P.c.type)
 
 _HOST_SELECT = (
     select(*_HOST_COLUMNS, HA.c.version, HA.c.address)
@@ -338,18 +311,16 @@ class FactsCache:
         return value
 
 
-def _group_contacts(rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ContactRecord]]:
-    """Rows of contact ⟕ postal info (grouped by key, in order) → (row, ContactRecord) pairs."""
-    grouped: dict[Any, tuple[Any, list[PostalRecord]]] = {}
+def _group_contacts(rows: Sequence[Mapping[str, Any]]) -> dict[int, ContactRecord]:
+    """Rows of contact ⟕ postal info (grouped by contact, in order) → records by contact id."""
+    grouped: dict[int, tuple[Any, list[PostalRecord]]] = {}
     for m in rows:
-        key = (m.get("domain_id"), m.get("link_type"), m["id"])
-        entry = grouped.get(key)
+        entry = grouped.get(m["id"])
         if entry is None:
-            entry = (m, [])
-            grouped[key] = entry
+            entry = grouped[m["id"]] = (m, [])
         if m["p_type"] is not None:
             entry[1].append(_postal({k: m[p] for k, p in _POSTAL_PREFIXED}))
-    return [(m, _contact(m, tuple(postal))) for m, postal in grouped.values()]
+    return {key: _contact(m, tuple(postal)) for key, (m, postal) in grouped.items()}
 
 
 def _group_hosts(rows: Sequence[Mapping[str, Any]]) -> list[HostRecord]:
@@ -374,7 +345,7 @@ class Repository:
 
     # --- domains ------------------------------------------------------------------------------
     def domain(self, ldh_name: str) -> DomainRecord | None:
-        found = self._domains(self._all(DOMAIN_BY_NAME, name=ldh_name), single=True)
+        found = self._domains(self._all(DOMAIN_BY_NAME, name=ldh_name))
         if not found:
             return None
         record = found[0]
@@ -394,29 +365,28 @@ class Repository:
         by_id = {r.id: r for r in self._domains(rows, related=related)}
         return [by_id[i] for i in ids if i in by_id]
 
-    def _domains(
-        self, rows: list[dict[str, Any]], *, single: bool = False, related: bool = True
-    ) -> list[DomainRecord]:
-        if not rows:
-            return []
-        if not related:
-            return [_domain(row) for row in rows]
+    def _domains(self, rows: list[dict[str, Any]], *, related: bool = True) -> list[DomainRecord]:
+        # Records shared by several domains (registrars, contacts) are built once per call.
+        registrars: dict[int, RegistrarRecord] = {}
+        for row in rows:
+            if row["registrar_id"] not in registrars:
+                registrars[row["registrar_id"]] = _registrar(row, "r_")
+        if not rows or not related:
+            return [_domain(row, registrars[row["registrar_id"]]) for row in rows]
         ids = [row["id"] for row in rows]
-        by: dict[str, Any] = {"id": ids[0]} if single else {"ids": ids}
-        registrant_of: dict[int, ContactRecord] = {}
+        links = self._all(CONTACT_LINKS, ids=ids)
+        wanted = {row["registrant_id"] for row in rows if row["registrant_id"] is not None}
+        wanted.update(link["contact_id"] for link in links)
+        contacts = _group_contacts(self._all(CONTACTS_BY_IDS, ids=sorted(wanted))) if wanted else {}
         contacts_of: dict[int, list[tuple[str, ContactRecord]]] = defaultdict(list)
-        statement = CONTACTS_OF_DOMAIN if single else CONTACTS_OF_DOMAINS
-        for m, contact in _group_contacts(self._all(statement, **by)):
-            if m["link_type"] == "registrant":
-                registrant_of[m["domain_id"]] = contact
-            else:
-                contacts_of[m["domain_id"]].append((m["link_type"], contact))
-        delegations = self._delegations(
-            self._all(DELEGATIONS_OF_DOMAIN if single else DELEGATIONS_OF_DOMAINS, **by)
-        )
+        for link in links:
+            contact = contacts.get(link["contact_id"])
+            if contact is not None:
+                contacts_of[link["domain_id"]].append((link["type"], contact))
+        delegations = self._delegations(self._all(DELEGATIONS_OF_DOMAINS, ids=ids))
         ds_of: dict[int, list[DsRecord]] = defaultdict(list)
         keys_of: dict[int, list[KeyRecord]] = defaultdict(list)
-        for r in self._all(DNSSEC_OF_DOMAIN if single else DNSSEC_OF_DOMAINS, **by):
+        for r in self._all(DNSSEC_OF_DOMAINS, ids=ids):
             if r["kind"] == "ds":
                 ds_of[r["domain_id"]].append(DsRecord(r["n1"], r["n2"], r["n3"], r["txt"]))
             else:
@@ -424,7 +394,8 @@ class Repository:
         return [
             _domain(
                 row,
-                registrant=registrant_of.get(row["id"]),
+                registrars[row["registrar_id"]],
+                registrant=contacts.get(row["registrant_id"]),
                 contacts=tuple(contacts_of.get(row["id"], ())),
                 nameservers=delegations.get(row["id"], ()),
                 ds_records=tuple(ds_of.get(row["id"], ())),
@@ -473,7 +444,7 @@ class Repository:
     # --- contacts, hosts, registrars ----------------------------------------------------------
     def contact(self, handle: str) -> ContactRecord | None:
         found = _group_contacts(self._all(CONTACT_BY_HANDLE, handle=handle))
-        return found[0][1] if found else None
+        return next(iter(found.values()), None)
 
     def nameserver(self, ldh_name: str) -> HostRecord | None:
         found = _group_hosts(self._all(HOST_BY_NAME, name=ldh_name))
