@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rdap import accuracy
@@ -205,28 +205,71 @@ def _verification_remark(contact: ContactRecord, now: dt.datetime | None = None)
     return {"title": VERIFICATION_REMARK, "description": lines}
 
 
+class SharedParts:
+    """Parts that several documents of one answer build alike, built once for all of them: a
+    registrar's entity (one registrar sponsors many domains of a search page) and a contact's
+    members (one contact is often admin, tech and billing contact).
+
+    Shared parts are read-only, like every document body: redaction copies a container before it
+    changes anything in it, so hiding a value in one entity never reaches another. A memo lives
+    for one answer; it holds each record, so an id is never reused while its entry lives."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[Any, ...], tuple[object, dict[str, Any]]] = {}
+
+    def get(
+        self, record: object, key: tuple[Any, ...], build: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        hit = self._memo.get((id(record), *key))
+        if hit is None or hit[0] is not record:
+            hit = self._memo[(id(record), *key)] = (record, build())
+        return hit[1]
+
+
 def contact_entity(
-    contact: ContactRecord, role: str | None, links: Links, *, verification: bool = True
+    contact: ContactRecord,
+    role: str | None,
+    links: Links,
+    *,
+    verification: bool = True,
+    shared: SharedParts | None = None,
 ) -> dict[str, Any]:
     """A contact as an RDAP entity with one role (or none, for a top-level entity lookup)."""
-    postal = contact.preferred_postal
     entity: dict[str, Any] = {"objectClassName": "entity", "handle": contact.handle}
     if role:
         entity["roles"] = [role]
-    entity["vcardArray"] = _vcard(
-        fn=(postal.name if postal and postal.name else ""),
-        org=postal.org if postal else None,
-        street=postal.street if postal else (),
-        city=postal.city if postal else None,
-        state=postal.state if postal else None,
-        postal_code=postal.postal_code if postal else None,
-        country=postal.country if postal else None,
-        voice=contact.voice,
-        voice_ext=contact.voice_ext,
-        fax=contact.fax,
-        fax_ext=contact.fax_ext,
-        email=contact.email,
-    )
+    if shared is None:
+        entity.update(_contact_members(contact, links, verification))
+    else:
+        entity.update(
+            shared.get(
+                contact,
+                ("contact", links, verification),
+                lambda: _contact_members(contact, links, verification),
+            )
+        )
+    return entity
+
+
+def _contact_members(contact: ContactRecord, links: Links, verification: bool) -> dict[str, Any]:
+    """A contact entity's members after `roles`, which depend on the contact alone."""
+    postal = contact.preferred_postal
+    members: dict[str, Any] = {
+        "vcardArray": _vcard(
+            fn=(postal.name if postal and postal.name else ""),
+            org=postal.org if postal else None,
+            street=postal.street if postal else (),
+            city=postal.city if postal else None,
+            state=postal.state if postal else None,
+            postal_code=postal.postal_code if postal else None,
+            country=postal.country if postal else None,
+            voice=contact.voice,
+            voice_ext=contact.voice_ext,
+            fax=contact.fax,
+            fax_ext=contact.fax_ext,
+            email=contact.email,
+        )
+    }
     # The verification remark (with accuracy findings) is built only when the caller's policy
     # could show it; otherwise redaction would remove it anyway (its removal is declared alike).
     remarks = [_verification_remark(contact)] if verification else []
@@ -241,17 +284,17 @@ def contact_entity(
             }
         )
     if remarks:
-        entity["remarks"] = remarks
-    entity["status"] = rdap_statuses(contact.statuses)
+        members["remarks"] = remarks
+    members["status"] = rdap_statuses(contact.statuses)
     events = _events(
         ("registration", contact.created_at),
         ("last changed", contact.updated_at),
         ("transfer", contact.transferred_at),
     )
     if events:
-        entity["events"] = events
-    entity["links"] = [links.self_link(f"entity/{contact.handle}")]
-    return entity
+        members["events"] = events
+    members["links"] = [links.self_link(f"entity/{contact.handle}")]
+    return members
 
 
 # Consent is recorded per EPP disclose element (deposit extension); policy speaks of fields.
@@ -433,7 +476,11 @@ def _variants(domain: DomainRecord) -> list[dict[str, Any]]:
 
 
 def domain_document(
-    domain: DomainRecord, links: Links, *, verification: bool = True
+    domain: DomainRecord,
+    links: Links,
+    *,
+    verification: bool = True,
+    shared: SharedParts | None = None,
 ) -> FullDocument:
     body: dict[str, Any] = {"objectClassName": "domain", "handle": domain.roid}
     body.update(_name_members(domain.ldh_name, domain.unicode_name))
@@ -460,11 +507,17 @@ def domain_document(
             )
         )
     body["links"] = domain_links
-    entities = [registrar_entity(registrar, links)]
+    entities = [
+        registrar_entity(registrar, links)
+        if shared is None
+        else shared.get(registrar, ("registrar", links), lambda: registrar_entity(registrar, links))
+    ]
     facts = []
     if domain.registrant is not None:
         entities.append(
-            contact_entity(domain.registrant, "registrant", links, verification=verification)
+            contact_entity(
+                domain.registrant, "registrant", links, verification=verification, shared=shared
+            )
         )
         facts.append(
             contact_facts(
@@ -475,7 +528,9 @@ def domain_document(
         role = CONTACT_ROLES.get(contact_type)
         if role is None or any(f.role == role for f in facts):
             continue  # one entity per role, so every redaction path is unambiguous
-        entities.append(contact_entity(contact, role, links, verification=verification))
+        entities.append(
+            contact_entity(contact, role, links, verification=verification, shared=shared)
+        )
         facts.append(contact_facts(contact, f"$.entities[?(@.roles[0]=='{role}')]", role))
     body["entities"] = entities
     subject = Subject(

@@ -233,6 +233,7 @@ class _Runner:
         # A cursor is good only for the query and the caller it was issued to.
         self.scope = f"{_caller(principal)}|{_query_fingerprint(search)}"
         self.verification = verification_for(policy, principal)
+        self.shared = doc.SharedParts()  # registrars and contacts recur across a page
         self.state: dict[str, Any] = {}
         if search.options.cursor:
             self.state = codec.decode(search.options.cursor, self.scope, now=ctx.now)
@@ -249,7 +250,11 @@ class _Runner:
     def domain(self, record: DomainRecord) -> RedactedDocument:
         """One domain result: built as this caller's policy can show it, then redacted."""
         verification = self.verification(record.registrar.id)
-        return self.redact(doc.domain_document(record, self.ctx.links, verification=verification))
+        return self.redact(
+            doc.domain_document(
+                record, self.ctx.links, verification=verification, shared=self.shared
+            )
+        )
 
     def redact(self, full: doc.FullDocument) -> RedactedDocument:
         stamped = doc.stamp_database_update(full, self.repo.database_updated_at())

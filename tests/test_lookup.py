@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 import pytest
 
 from rdap import document as doc
+from rdap import models
 from rdap.db import Database
 from rdap.lookup import verification_for
 from rdap.principal import ANONYMOUS, REGISTRAR, REQUESTER, STAFF, Principal
@@ -69,3 +71,38 @@ def test_registrars_get_verification_remarks_built_only_for_their_own_domains(
     own = redact(doc.domain_document(record, LINKS, verification=True), sponsor, policy, now=NOW)
     titles = [r.get("title") for e in own.body["entities"] for r in e.get("remarks", [])]
     assert "Contact verification" in titles
+
+
+def test_parts_shared_across_a_page_change_no_answer(db: Database) -> None:
+    """One registrar and one contact in several roles and domains: documents built with shared
+    parts redact to what separately built ones do, and redaction leaves the shared parts as
+    they were."""
+    policy = load_policy(Settings().policies_path)
+    with db.session_scope() as session:
+        first = factories.full_domain(session, name="first.post", registrant_kind="natural")
+        second = factories.full_domain(
+            session, name="second.post", registrant_kind="natural", registrar=first.registrar
+        )
+        # The first domain's registrant is also every contact of the second domain.
+        second.registrant_id = first.registrant_id
+        for link in second.contacts:
+            link.contact_id = first.registrant_id
+        second.contacts.append(models.DomainContact(contact_id=first.registrant_id, type="billing"))
+    with db.read_connection() as connection:
+        records = Repository(connection).domains_by_ids([first.id, second.id])
+    assert records[0].registrant is records[1].registrant  # read once, shared by the batch
+    assert records[0].registrar is records[1].registrar
+    sponsor = Principal(role=REGISTRAR, registrar_id=records[0].registrar.id)
+    for principal in (ANONYMOUS, sponsor, Principal(role=STAFF)):
+        shared = doc.SharedParts()
+        built = [doc.domain_document(r, LINKS, shared=shared) for r in records]
+        before = [orjson.dumps(d.body) for d in built]
+        for document, record in zip(built, records, strict=True):
+            alone = redact(doc.domain_document(record, LINKS), principal, policy, now=NOW)
+            answer = redact(document, principal, policy, now=NOW)
+            assert answer.body == alone.body
+            assert answer.redacted == alone.redacted
+        assert [orjson.dumps(d.body) for d in built] == before
+        entities = built[1].body["entities"]
+        assert entities[1]["vcardArray"] is entities[2]["vcardArray"]  # shared, not copied
+        assert built[0].body["entities"][0] is entities[0]  # the registrar's entity
