@@ -328,6 +328,20 @@ def _visitor(node: _Node) -> _Visitor:
     targets = node.targets
     children = _compile(node.children) if node.children else None
     writable = jsonpath.writable
+    if children is None and len(targets) == 1:
+        (target,) = targets
+
+        def record(container: Any, key: jsonpath.Key, found: _Found, copied: set[int]) -> None:
+            found[target].append((container, key))
+
+        return record
+    if children is not None and not targets:
+        inner = children
+
+        def descend(container: Any, key: jsonpath.Key, found: _Found, copied: set[int]) -> None:
+            inner(writable(container, key, copied), found, copied)
+
+        return descend
 
     def visit(container: Any, key: jsonpath.Key, found: _Found, copied: set[int]) -> None:
         for target in targets:
@@ -366,8 +380,7 @@ def _compile_node(node: _Node) -> _Walker:
 
 
 def _compile_group(group: _Group) -> _Walker:
-    extract = group.extract
-    table = {value: _visitor(node) for value, node in group.table.items()}
+    extract, get = group.extract, {v: _visitor(node) for v, node in group.table.items()}.get
 
     def matching(container: Any, found: _Found, copied: set[int]) -> None:
         if type(container) is list:
@@ -380,7 +393,7 @@ def _compile_group(group: _Group) -> _Walker:
         hits = [
             (key, visit)
             for key, child in items
-            if type(value := extract(child)) is str and (visit := table.get(value)) is not None
+            if type(value := extract(child)) is str and (visit := get(value)) is not None
         ]
         for key, visit in hits:
             visit(container, key, found, copied)
@@ -478,12 +491,14 @@ def _drop_self_links(entity: dict[str, Any]) -> None:
         del entity["links"]  # RFC 9083: omit an empty links array
 
 
-_PROPERTIES = jsonpath.parse("$.vcardArray[1]")
+_PROPERTIES = _compile(_trie([(0, jsonpath.parse("$.vcardArray[1]").steps)]))
 
 
 def _add_contact_uri(entity: dict[str, Any], uri: str, copied: set[int]) -> None:
     """RFC 8605 §2.1: a URI (web form or mailto: relay) through which to reach the contact."""
-    for parent, key in _PROPERTIES.locate(entity, copied):
+    found: _Found = [[]]
+    _PROPERTIES(entity, found, copied)
+    for parent, key in found[0]:
         properties = jsonpath.writable(parent, key, copied)
         if isinstance(properties, list):
             properties.append(["contact-uri", {}, "uri", uri])
