@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -308,8 +309,10 @@ CONSENT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def consented_fields(elements: Iterable[str]) -> frozenset[str]:
-    """Policy field names covered by the consented elements (unknown names count as fields)."""
+@functools.lru_cache(maxsize=256)
+def consented_fields(elements: frozenset[str]) -> frozenset[str]:
+    """Policy field names covered by the consented elements (unknown names count as fields);
+    cached: a registry's contacts share a handful of consent sets."""
     fields: set[str] = set()
     for element in elements:
         fields.update(CONSENT_FIELDS.get(element, (element,)))
@@ -583,7 +586,7 @@ def stamp_database_update(document: FullDocument, when: dt.datetime | None) -> F
         *body.get("events", []),
         {"eventAction": "last update of RDAP database", "eventDate": rdap_time(when)},
     ]
-    return dataclasses.replace(document, body=body)
+    return FullDocument(body=body, subject=document.subject, entities=document.entities)
 
 
 def help_document(description: tuple[str, ...]) -> FullDocument:

@@ -117,14 +117,27 @@ class Filter:
 
 
 def _extractor(rel: tuple[Member | Index, ...]) -> Callable[[Any], Any]:
-    """`@<rel>` as a function, specialised for the jCard shapes (`@[0]`, `@[1].type`) and
-    remarks (`@.title`): it runs for every property of every contact on every request."""
+    """`@<rel>` as a function, specialised for the jCard shapes (`@[0]`, `@[1].type`), remarks
+    (`@.title`) and entity roles (`@.roles[0]`): it runs for every property of every contact on
+    every request."""
     if len(rel) == 1 and isinstance(rel[0], Index) and rel[0].index >= 0:
         k = rel[0].index
         return lambda c: c[k] if type(c) is list and len(c) > k else MISSING
     if len(rel) == 1 and isinstance(rel[0], Member):
         name = rel[0].name
         return lambda c: c.get(name, MISSING) if type(c) is dict else MISSING
+    if (
+        len(rel) == 2
+        and isinstance(rel[0], Member)
+        and isinstance(rel[1], Index)
+        and rel[1].index >= 0
+    ):  # @.roles[0]: the entity paths of every domain answer
+        name, k = rel[0].name, rel[1].index
+        return lambda c: (
+            c[name][k]
+            if type(c) is dict and type(c.get(name)) is list and len(c[name]) > k
+            else MISSING
+        )
     if (
         len(rel) == 2
         and isinstance(rel[0], Index)

@@ -88,6 +88,11 @@ def test_filters_on_short_or_odd_children() -> None:
     assert parse("$.a[?(@[0].t=='v')]").values(doc) == [[{"t": "v"}]]
     assert parse("$.a[?(@[1].t=='v')]").values(doc) == []
     assert parse("$.a[?(@=='z')]").values({"a": ["z", "y"]}) == ["z"]
+    roles = {
+        "e": [{"roles": ["r"]}, {"roles": []}, {"roles": "r"}, {"x": 1}, ["r"], {"roles": [["r"]]}]
+    }
+    assert parse("$.e[?(@.roles[0]=='r')]").values(roles) == [{"roles": ["r"]}]
+    assert parse("$.e[?(@.roles[1]=='r')]").values(roles) == []
 
 
 @pytest.mark.parametrize(
