@@ -208,8 +208,9 @@ def _verification_remark(contact: ContactRecord, now: dt.datetime | None = None)
 
 class SharedParts:
     """Parts that several documents of one answer build alike, built once for all of them: a
-    registrar's entity (one registrar sponsors many domains of a search page) and a contact's
-    members (one contact is often admin, tech and billing contact).
+    registrar's entity (one registrar sponsors many domains of a search page), a name server
+    object (a registrar's name servers serve many of them) and a contact's members (one contact
+    is often admin, tech and billing contact).
 
     Shared parts are read-only, like every document body: redaction copies a container before it
     changes anything in it, so hiding a value in one entity never reaches another. A memo lives
@@ -414,9 +415,14 @@ def nameserver_object(host: HostRecord, links: Links, *, full: bool) -> dict[str
     return obj
 
 
-def _delegation(ns: DelegationRecord, links: Links) -> dict[str, Any]:
-    if ns.host is not None:
-        return nameserver_object(ns.host, links, full=False)
+def _delegation(ns: DelegationRecord, links: Links, shared: SharedParts | None) -> dict[str, Any]:
+    host = ns.host
+    if host is not None:
+        if shared is None:
+            return nameserver_object(host, links, full=False)
+        return shared.get(
+            host, ("nameserver", links), lambda: nameserver_object(host, links, full=False)
+        )
     obj: dict[str, Any] = {"objectClassName": "nameserver", "ldhName": ns.ldh_name}
     addresses = _ip_addresses(ns.addresses)
     if addresses:
@@ -497,7 +503,7 @@ def domain_document(
         ("last changed", domain.updated_at),
         ("transfer", domain.transferred_at),
     )
-    body["nameservers"] = [_delegation(ns, links) for ns in domain.nameservers]
+    body["nameservers"] = [_delegation(ns, links, shared) for ns in domain.nameservers]
     body["secureDNS"] = _secure_dns(domain)
     domain_links = [links.self_link(f"domain/{domain.ldh_name}")]
     registrar = domain.registrar

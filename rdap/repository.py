@@ -211,25 +211,6 @@ CONTACT_LINKS = (
 )
 
 
-def _delegations_of(domain_filter: Callable[[Any], Any]) -> Any:
-    return (
-        select(
-            DN.c.domain_id,
-            DN.c.ldh_name.label("ns_name"),
-            DN.c.addresses.label("ns_addrs"),
-            DN.c.host_id,
-            *_HOST_COLUMNS,
-            HA.c.version,
-            HA.c.address,
-        )
-        .select_from(DN)
-        .outerjoin(H, H.c.id == DN.c.host_id)
-        .outerjoin(HA, HA.c.host_id == H.c.id)
-        .where(domain_filter(DN.c.domain_id))
-        .order_by(DN.c.domain_id, DN.c.position, DN.c.id, HA.c.id)
-    )
-
-
 def _dnssec_of(domain_filter: Callable[[Any], Any]) -> Any:
     """DS and DNSKEY data in one round trip: kind, three integers, one text, order."""
     return union_all(
@@ -254,7 +235,13 @@ def _dnssec_of(domain_filter: Callable[[Any], Any]) -> Any:
     ).order_by("domain_id", "kind", "ord")
 
 
-DELEGATIONS_OF_DOMAINS = _delegations_of(_in_ids)
+# A domain's delegations in order; host objects are then read once each by id: a registrar's
+# name servers serve many domains of a page.
+DELEGATIONS_OF_DOMAINS = (
+    select(DN.c.domain_id, DN.c.ldh_name, DN.c.addresses, DN.c.host_id)
+    .where(DN.c.domain_id.in_(_IDS))
+    .order_by(DN.c.domain_id, DN.c.position, DN.c.id)
+)
 DNSSEC_OF_DOMAINS = _dnssec_of(_in_ids)
 
 _CONTACT_SELECT = (
@@ -332,6 +319,23 @@ def _group_hosts(rows: Sequence[Mapping[str, Any]]) -> list[HostRecord]:
     return [_host(m, tuple(addresses)) for m, addresses in grouped.values()]
 
 
+def _delegations(
+    rows: list[dict[str, Any]], hosts: Mapping[int, HostRecord]
+) -> dict[int, tuple[DelegationRecord, ...]]:
+    """Delegation rows (in order) → each domain's name servers: host objects, or host attributes
+    with their inline addresses."""
+    grouped: dict[int, list[DelegationRecord]] = defaultdict(list)
+    for row in rows:
+        host = hosts.get(row["host_id"]) if row["host_id"] is not None else None
+        if host is not None:
+            delegation = DelegationRecord(row["ldh_name"], host, host.addresses)
+        else:
+            inline = tuple((a["version"], a["address"]) for a in row["addresses"] or ())
+            delegation = DelegationRecord(row["ldh_name"], None, inline)
+        grouped[row["domain_id"]].append(delegation)
+    return {domain_id: tuple(found) for domain_id, found in grouped.items()}
+
+
 class Repository:
     """Read access for the lookup pipeline. Never writes, never commits."""
 
@@ -383,7 +387,10 @@ class Repository:
             contact = contacts.get(link["contact_id"])
             if contact is not None:
                 contacts_of[link["domain_id"]].append((link["type"], contact))
-        delegations = self._delegations(self._all(DELEGATIONS_OF_DOMAINS, ids=ids))
+        delegation_rows = self._all(DELEGATIONS_OF_DOMAINS, ids=ids)
+        host_ids = {r["host_id"] for r in delegation_rows if r["host_id"] is not None}
+        hosts = {h.id: h for h in self.hosts_by_ids(sorted(host_ids))}
+        delegations = _delegations(delegation_rows, hosts)
         ds_of: dict[int, list[DsRecord]] = defaultdict(list)
         keys_of: dict[int, list[KeyRecord]] = defaultdict(list)
         for r in self._all(DNSSEC_OF_DOMAINS, ids=ids):
@@ -403,30 +410,6 @@ class Repository:
             )
             for row in rows
         ]
-
-    @staticmethod
-    def _delegations(rows: list[dict[str, Any]]) -> dict[int, tuple[DelegationRecord, ...]]:
-        grouped: dict[int, dict[str, tuple[Any, list[tuple[str, str]]]]] = defaultdict(dict)
-        for row in rows:
-            per_domain = grouped[row["domain_id"]]
-            entry = per_domain.get(row["ns_name"])
-            if entry is None:
-                entry = (row, [])
-                per_domain[row["ns_name"]] = entry
-            if row["address"] is not None:
-                entry[1].append((row["version"], row["address"]))
-        result: dict[int, tuple[DelegationRecord, ...]] = {}
-        for domain_id, entries in grouped.items():
-            delegations = []
-            for name, (row, addresses) in entries.items():
-                if row["host_id"] is not None:
-                    host = _host(row, tuple(addresses))
-                    delegations.append(DelegationRecord(name, host, host.addresses))
-                else:
-                    inline = tuple((a["version"], a["address"]) for a in row["ns_addrs"] or ())
-                    delegations.append(DelegationRecord(name, None, inline))
-            result[domain_id] = tuple(delegations)
-        return result
 
     def variants_of(self, domain: DomainRecord) -> tuple[NameRecord, ...]:
         """Other names in the same IDN variant set: registered and non-delegated."""

@@ -74,9 +74,9 @@ def test_registrars_get_verification_remarks_built_only_for_their_own_domains(
 
 
 def test_parts_shared_across_a_page_change_no_answer(db: Database) -> None:
-    """One registrar and one contact in several roles and domains: documents built with shared
-    parts redact to what separately built ones do, and redaction leaves the shared parts as
-    they were."""
+    """One registrar, one contact in several roles and one name server in several domains:
+    documents built with shared parts redact to what separately built ones do, and redaction
+    leaves the shared parts as they were."""
     policy = load_policy(Settings().policies_path)
     with db.session_scope() as session:
         first = factories.full_domain(session, name="first.post", registrant_kind="natural")
@@ -88,10 +88,19 @@ def test_parts_shared_across_a_page_change_no_answer(db: Database) -> None:
         for link in second.contacts:
             link.contact_id = first.registrant_id
         second.contacts.append(models.DomainContact(contact_id=first.registrant_id, type="billing"))
+        # The second domain is delegated to the first one's ns1 and to a host attribute.
+        shared_ns, attribute = second.nameservers
+        shared_ns.host_id, shared_ns.ldh_name = first.nameservers[0].host_id, "ns1.first.post"
+        attribute.host_id, attribute.ldh_name = None, "ns.example.net"
+        attribute.addresses = [{"version": "v4", "address": "198.51.100.7"}]
     with db.read_connection() as connection:
         records = Repository(connection).domains_by_ids([first.id, second.id])
     assert records[0].registrant is records[1].registrant  # read once, shared by the batch
     assert records[0].registrar is records[1].registrar
+    assert records[0].nameservers[0].host is records[1].nameservers[0].host
+    assert [(n.ldh_name, n.host, n.addresses) for n in records[1].nameservers[1:]] == [
+        ("ns.example.net", None, (("v4", "198.51.100.7"),))
+    ]
     sponsor = Principal(role=REGISTRAR, registrar_id=records[0].registrar.id)
     for principal in (ANONYMOUS, sponsor, Principal(role=STAFF)):
         shared = doc.SharedParts()
@@ -106,3 +115,9 @@ def test_parts_shared_across_a_page_change_no_answer(db: Database) -> None:
         entities = built[1].body["entities"]
         assert entities[1]["vcardArray"] is entities[2]["vcardArray"]  # shared, not copied
         assert built[0].body["entities"][0] is entities[0]  # the registrar's entity
+        assert built[0].body["nameservers"][0] is built[1].body["nameservers"][0]
+        assert built[1].body["nameservers"][1] == {
+            "objectClassName": "nameserver",
+            "ldhName": "ns.example.net",
+            "ipAddresses": {"v4": ["198.51.100.7"]},
+        }
