@@ -123,7 +123,7 @@ def tel_uri(number: str, ext: str | None) -> str:
     return f"{uri};ext={ext}" if ext else uri
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # hashed by identity: a key of SharedParts
 class Links:
     """Builds link objects; every link's `value` is the URL of the request being answered."""
 

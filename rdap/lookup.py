@@ -46,10 +46,12 @@ class LookupContext:
     now: dt.datetime
     contact_uri_template: str = ""
     help_description: tuple[str, ...] = ()
+    # One Links object per request: documents of one answer share parts keyed by it.
+    links: doc.Links = dataclasses.field(init=False, repr=False, compare=False)
 
-    @property
-    def links(self) -> doc.Links:
-        return doc.Links(base_url=self.base_url, request_url=self.request_url)
+    def __post_init__(self) -> None:
+        links = doc.Links(base_url=self.base_url, request_url=self.request_url)
+        object.__setattr__(self, "links", links)
 
 
 def full_document(
