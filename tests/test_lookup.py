@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import orjson
@@ -10,7 +11,7 @@ import pytest
 from rdap import document as doc
 from rdap import models
 from rdap.db import Database
-from rdap.lookup import verification_for
+from rdap.lookup import LookupContext, verification_for
 from rdap.principal import ANONYMOUS, REGISTRAR, REQUESTER, STAFF, Principal
 from rdap.records import DomainRecord
 from rdap.redaction import Policy, load_policy, redact
@@ -121,3 +122,15 @@ def test_parts_shared_across_a_page_change_no_answer(db: Database) -> None:
             "ldhName": "ns.example.net",
             "ipAddresses": {"v4": ["198.51.100.7"]},
         }
+
+
+def test_a_request_has_one_links_object() -> None:
+    """Shared parts are keyed by the Links object: a new one per access would share nothing."""
+    ctx = LookupContext(
+        base_url="https://rdap.example", request_url="https://rdap.example/x", now=NOW
+    )
+    assert ctx.links is ctx.links
+    assert ctx.links.self_link("domain/a.post")["href"] == "https://rdap.example/domain/a.post"
+    assert dataclasses.replace(ctx, request_url="https://rdap.example/y").links.request_url == (
+        "https://rdap.example/y"
+    )
