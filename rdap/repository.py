@@ -1,7 +1,7 @@
 """Repository: queries → read records; read-only, a fixed handful of indexed SELECTs per answer.
 
 Lookups and searches share the batch loaders (`domains_by_ids`, ...), so a page of fifty
-domains costs the same five queries as one domain. Statements are built once, at import, with
+domains costs the same six queries as one domain. Statements are built once, at import, with
 bind parameters: building a SELECT costs more than SQLite takes to answer it.
 """
 
