@@ -11,7 +11,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / "out"
@@ -53,6 +55,24 @@ def build_database(size: int, seed: int) -> Path:
     subprocess.run([*rdapd, "db", "upgrade"], check=True, env=env)
     subprocess.run([*rdapd, "import-rde", str(deposit)], check=True, env=env)
     return db_path
+
+
+def deepest_full_page(first: str, fetch: Callable[[str], Any]) -> tuple[str, int, int, int]:
+    """Walk a search's cursor chain from `first`: (URL of the deepest full page, its number,
+    pages in all, page size). A short final page would flatter a first/last comparison."""
+    url, pages, last, last_number, size = first, 0, first, 1, 0
+    while True:
+        body = fetch(url)
+        pages += 1
+        results = len(body["domainSearchResults"])
+        if pages == 1:
+            size = results
+        if results == size:
+            last, last_number = url, pages
+        links = body["paging_metadata"].get("links", [])
+        if not links:
+            return last, last_number, pages, size
+        url = links[0]["href"]
 
 
 def _ms(value: str, unit: str) -> float:

@@ -20,7 +20,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from harness import ROOT, build_database, parse_wrk, serve, stop, wait_ready
+from harness import ROOT, build_database, deepest_full_page, parse_wrk, serve, stop, wait_ready
 
 
 def pick_prefix(db_path: Path, low: int, high: int) -> tuple[str, int]:
@@ -101,20 +101,9 @@ def main() -> None:
         first = f"{base}/domains?name={prefix}*"
         if args.field_set:
             first += f"&fieldSet={args.field_set}"
-        # The deepest full page: a short final page would flatter the comparison.
-        url, pages, last, last_number, size = first, 0, first, 1, 0
-        while True:
-            body = json.load(urllib.request.urlopen(url))
-            pages += 1
-            results = len(body["domainSearchResults"])
-            if pages == 1:
-                size = results
-            if results == size:
-                last, last_number = url, pages
-            links = body["paging_metadata"].get("links", [])
-            if not links:
-                break
-            url = links[0]["href"]
+        last, last_number, pages, size = deepest_full_page(
+            first, lambda url: json.load(urllib.request.urlopen(url))
+        )
         wrk(first, args.connections, 3)
         rounds = []
         for _ in range(args.rounds):
