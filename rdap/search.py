@@ -233,7 +233,7 @@ class _Runner:
         # A cursor is good only for the query and the caller it was issued to.
         self.scope = f"{_caller(principal)}|{_query_fingerprint(search)}"
         self.verification = verification_for(policy, principal)
-        self.shared = doc.SharedParts()  # registrars and contacts recur across a page
+        self.shared = doc.SharedParts()  # registrars, name servers, contacts recur in a page
         self.state: dict[str, Any] = {}
         if search.options.cursor:
             self.state = codec.decode(search.options.cursor, self.scope, now=ctx.now)

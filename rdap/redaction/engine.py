@@ -309,8 +309,9 @@ _Visitor: TypeAlias = Callable[[Any, jsonpath.Key, _Found, set[int]], None]
 
 def _compile(nodes: tuple[_Node | _Group, ...]) -> _Walker:
     """A trie as one function that collects, per op, the locations its path selects, and copies
-    containers on the way down. Each step becomes a closure specialised to its kind: this runs
-    for every contact entity of every answer, a generic step-by-step walk costs twice as much."""
+    containers on the way down. Each step becomes a closure specialised to its kind, without the
+    list of (key, child) pairs a generic step builds: this runs for every contact entity of
+    every answer."""
     parts = [_compile_group(n) if isinstance(n, _Group) else _compile_node(n) for n in nodes]
     if len(parts) == 1:
         return parts[0]
