@@ -107,28 +107,45 @@ def _top_member(path: str) -> str:
     return rest
 
 
-# (id of a shared declaration, response path of its object) → (that declaration, rebased copy).
-# Declarations are shared per redaction outcome, so the same few hundred recur on every page;
-# holding the declaration keeps its id from being reused while the entry lives.
-_REBASED: dict[tuple[int, str], tuple[dict[str, Any], dict[str, Any]]] = {}
-_REBASED_MAX = 8192
+class _Rebased:
+    """Shared declarations with their JSONPaths made absolute under a result's response path,
+    kept between pages (read-only). Declarations are shared per redaction outcome, so the same
+    few hundred recur on every page; an entry holds its declaration, so the id it is filed
+    under is never reused while it lives. At most `limit` entries; then it starts afresh."""
+
+    def __init__(self, limit: int = 8192) -> None:
+        self.limit = limit
+        self.size = 0
+        self.by_head: dict[str, dict[int, tuple[dict[str, Any], dict[str, Any]]]] = {}
+
+    def __call__(self, entries: tuple[dict[str, Any], ...], head: str) -> list[dict[str, Any]]:
+        cache = self.by_head.get(head)
+        if cache is None:
+            cache = self.by_head[head] = {}
+        out = []
+        for entry in entries:
+            hit = cache.get(id(entry))
+            if hit is None or hit[0] is not entry:
+                if self.size >= self.limit:
+                    self.by_head.clear()
+                    self.size = 0
+                    cache = self.by_head[head] = {}
+                hit = cache[id(entry)] = (entry, _rebase(entry, head))
+                self.size += 1
+            out.append(hit[1])
+        return out
 
 
-def _rebased(entry: dict[str, Any], head: str) -> dict[str, Any]:
-    """`entry` with its JSONPath made absolute under `head` (read-only; shared between pages)."""
-    key = (id(entry), head)
-    hit = _REBASED.get(key)
-    if hit is not None and hit[0] is entry:
-        return hit[1]
+def _rebase(entry: dict[str, Any], head: str) -> dict[str, Any]:
     rewritten = dict(entry)
     for member in _PATH_KEYS:
         path = rewritten.get(member)
         if path is not None and path.startswith("$"):
             rewritten[member] = head + path[1:]
-    if len(_REBASED) >= _REBASED_MAX:
-        _REBASED.clear()
-    _REBASED[key] = (entry, rewritten)
     return rewritten
+
+
+_rebased = _Rebased()
 
 
 def _result_object(
@@ -136,17 +153,16 @@ def _result_object(
 ) -> dict[str, Any]:
     """One search result: subset, with its redacted[] paths made absolute in the response."""
     out = _subset(document.body, field_set)
-    subset = field_set in FIELD_SET_MEMBERS
-    head = f"$.{member}[{index}]"
-    entries = []
-    for entry in document.redacted:
-        if subset:
-            path = next((entry[k] for k in _PATH_KEYS if k in entry), None)
-            if path is not None and _top_member(path) not in out:
-                continue  # the member this entry speaks of is not in this field set
-        entries.append(_rebased(entry, head))
+    entries = document.redacted
+    if field_set in FIELD_SET_MEMBERS:  # keep the entries about members this field set shows
+        entries = tuple(
+            entry
+            for entry in entries
+            if (path := next((entry[k] for k in _PATH_KEYS if k in entry), None)) is None
+            or _top_member(path) in out
+        )
     if entries:
-        out["redacted"] = entries
+        out["redacted"] = _rebased(entries, f"$.{member}[{index}]")
     return out
 
 
