@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import signal
@@ -55,6 +56,23 @@ def build_database(size: int, seed: int) -> Path:
     subprocess.run([*rdapd, "db", "upgrade"], check=True, env=env)
     subprocess.run([*rdapd, "import-rde", str(deposit)], check=True, env=env)
     return db_path
+
+
+def benchmark_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A parser with the options every benchmark shares: the generated database to use."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=1_000_000, help="domains to generate")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", type=Path, help="an existing SQLite database to use instead")
+    return parser
+
+
+def database(args: argparse.Namespace) -> Path:
+    """The database the parsed options name: --db, or one generated (once) by size and seed."""
+    path: Path = args.db or build_database(args.size, args.seed)
+    return path.resolve()
 
 
 def deepest_full_page(first: str, fetch: Callable[[str], Any]) -> tuple[str, int, int, int]:

@@ -10,7 +10,6 @@ connection count. Prints requests/s and p50/p99 latency of each, and the ratio r
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -20,7 +19,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from harness import ROOT, build_database, parse_wrk, serve, stop, wait_ready
+from harness import ROOT, benchmark_parser, database, parse_wrk, serve, stop, wait_ready
 
 LUA = """
 local names = {}
@@ -81,12 +80,7 @@ def run_wrk(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--db", type=Path, help="existing SQLite database to serve")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--names", type=int, default=20000)
@@ -96,7 +90,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
 
-    db_path = args.db or build_database(args.size, args.seed)
+    db_path = database(args)
     workdir = Path(tempfile.mkdtemp(prefix="rdapd-bench-"))
     names_file = workdir / "names.txt"
     names = sample_names(db_path, args.names, args.seed)

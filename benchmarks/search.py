@@ -11,7 +11,6 @@ and prints requests/s, p50 and p99 of each and the ratio last/first.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -20,7 +19,16 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from harness import ROOT, build_database, deepest_full_page, parse_wrk, serve, stop, wait_ready
+from harness import (
+    ROOT,
+    benchmark_parser,
+    database,
+    deepest_full_page,
+    parse_wrk,
+    serve,
+    stop,
+    wait_ready,
+)
 
 
 def pick_prefix(db_path: Path, low: int, high: int) -> tuple[str, int]:
@@ -60,12 +68,7 @@ def wrk(url: str, connections: int, duration: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--db", type=Path)
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--prefix", help="search prefix (default: one with 2k-20k matches)")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--duration", type=int, default=15)
@@ -82,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
-    db_path = args.db or build_database(args.size, args.seed)
+    db_path = database(args)
     if args.prefix:
         prefix, matches = args.prefix, -1
     else:

@@ -17,7 +17,6 @@ above the cost of serving its bytes at all. Needs `valgrind` (Debian package); t
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -28,7 +27,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import ROOT, build_database, deepest_full_page
+from harness import ROOT, benchmark_parser, database, deepest_full_page
 
 SECRET = "benchmark-secret"  # cursors minted by the parent must verify in the children
 BARE_FACTOR = 50  # a bare request costs some 1000x less: measure more of them
@@ -91,19 +90,14 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
         return
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--db", type=Path)
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--prefix", default="pri")
     parser.add_argument("--pages", type=int, default=5, help="requests measured per figure")
     parser.add_argument("--field-set", choices=["id", "brief", "full"])
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind not found: apt-get install valgrind")
-    db_path = (args.db or build_database(args.size, args.seed)).resolve()
+    db_path = database(args)
     env = _environment(db_path)
     os.environ.update(env)
     sys.path[:0] = [str(ROOT)]
