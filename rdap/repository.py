@@ -12,7 +12,7 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -198,10 +198,6 @@ DOMAIN_BY_NAME = _DOMAIN_SELECT.where(D.c.ldh_name == bindparam("name"))
 DOMAINS_BY_IDS = _DOMAIN_SELECT.where(D.c.id.in_(_IDS))
 
 
-def _in_ids(column: Any) -> Any:
-    return column.in_(_IDS)
-
-
 # A domain's admin, tech and billing links, in link order; the registrant is on the domain row.
 # Contacts are then read once each by id: one contact often fills several roles.
 CONTACT_LINKS = (
@@ -211,28 +207,27 @@ CONTACT_LINKS = (
 )
 
 
-def _dnssec_of(domain_filter: Callable[[Any], Any]) -> Any:
-    """DS and DNSKEY data in one round trip: kind, three integers, one text, order."""
-    return union_all(
-        select(
-            DS.c.domain_id,
-            literal("ds").label("kind"),
-            DS.c.key_tag.label("n1"),
-            DS.c.algorithm.label("n2"),
-            DS.c.digest_type.label("n3"),
-            DS.c.digest.label("txt"),
-            DS.c.id.label("ord"),
-        ).where(domain_filter(DS.c.domain_id)),
-        select(
-            DK.c.domain_id,
-            literal("key").label("kind"),
-            DK.c.flags,
-            DK.c.protocol,
-            DK.c.algorithm,
-            DK.c.public_key,
-            DK.c.id,
-        ).where(domain_filter(DK.c.domain_id)),
-    ).order_by("domain_id", "kind", "ord")
+# DS and DNSKEY data in one round trip: kind, three integers, one text, order.
+DNSSEC_OF_DOMAINS = union_all(
+    select(
+        DS.c.domain_id,
+        literal("ds").label("kind"),
+        DS.c.key_tag.label("n1"),
+        DS.c.algorithm.label("n2"),
+        DS.c.digest_type.label("n3"),
+        DS.c.digest.label("txt"),
+        DS.c.id.label("ord"),
+    ).where(DS.c.domain_id.in_(_IDS)),
+    select(
+        DK.c.domain_id,
+        literal("key").label("kind"),
+        DK.c.flags,
+        DK.c.protocol,
+        DK.c.algorithm,
+        DK.c.public_key,
+        DK.c.id,
+    ).where(DK.c.domain_id.in_(_IDS)),
+).order_by("domain_id", "kind", "ord")
 
 
 # A domain's delegations in order; host objects are then read once each by id: a registrar's
@@ -242,7 +237,6 @@ DELEGATIONS_OF_DOMAINS = (
     .where(DN.c.domain_id.in_(_IDS))
     .order_by(DN.c.domain_id, DN.c.position, DN.c.id)
 )
-DNSSEC_OF_DOMAINS = _dnssec_of(_in_ids)
 
 _CONTACT_SELECT = (
     select(*_CONTACT_COLUMNS, *_POSTAL_LABELLED)
