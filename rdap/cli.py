@@ -105,6 +105,25 @@ def serve_command(bind: str, workers: int) -> None:
 COMMANDS.append(serve_command)
 
 
+@click.command("whois")
+@click.option(
+    "--bind", default="127.0.0.1:4343", show_default=True, help="HOST:PORT (43 in production)"
+)
+def whois_command(bind: str) -> None:
+    """Serve WHOIS on port 43 (RFC 3912): the public view, as RDAP gives it."""
+    from rdap.app import runtime_of
+    from rdap.whois import serve_from_runtime
+
+    try:
+        serve_from_runtime(runtime_of(current_app), bind)
+    except (ValueError, OSError) as exc:
+        click.echo(f"rdapd: whois: {exc}", err=True)
+        sys.exit(1)
+
+
+COMMANDS.append(whois_command)
+
+
 @click.command("demo")
 @click.option("--size", default=2000, show_default=True, help="domains in the demo registry")
 @click.option("--tld", default="post", show_default=True, help="the demo TLD")

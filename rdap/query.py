@@ -184,7 +184,10 @@ def parse_whois(line: str) -> tuple[Query, ...]:
     keyword, _, rest = text.partition(" ")
     keyword = keyword.lower()
     if keyword == "registrar" and rest:
-        return (_registrar_lookup(rest),)
+        named = _registrar_lookup(rest)
+        if named.name is None:
+            return (named,)
+        return named, _registrar_lookup(text)  # "Registrar A" may be a registrar's own name
     if keyword in ("domain", "nameserver") and rest:
         if " " in rest:
             raise QueryError(f"{keyword} takes one name")
