@@ -26,9 +26,9 @@ from collections.abc import Callable
 from rdap.document import Links
 from rdap.errors import NotFound, QueryError, RateLimited, RdapError, ServiceUnavailable
 from rdap.lookup import LookupContext, lookup
-from rdap.principal import ANONYMOUS
+from rdap.principal import ANONYMOUS, PUBLIC
 from rdap.query import Query, parse_whois
-from rdap.ratelimit import ip_key
+from rdap.ratelimit import LOOKUP, RateLimits, ip_key
 from rdap.redaction import RedactedDocument
 from rdap.render.contacts import ContactReader
 from rdap.render.whois_text import WhoisText
@@ -99,6 +99,17 @@ RateCheck = Callable[[str], int | None]
 
 def no_limit(_client: str) -> int | None:
     return None
+
+
+def rate_check(limits: RateLimits) -> RateCheck:
+    """The public budget RDAP lookups draw on, keyed alike (IPv4 address, IPv6 /64)."""
+    cost = limits.cost(LOOKUP)
+
+    def check(client: str) -> int | None:
+        verdict = limits.hit(client, role=PUBLIC, cost=cost)
+        return None if verdict.allowed else verdict.retry_after
+
+    return check
 
 
 class WhoisService:
@@ -322,5 +333,6 @@ def serve_from_runtime(runtime: Runtime, bind: str) -> None:
     if not base_url:
         log.warning("RDAP_BASE_URL is not set: links in answers start with %s", FALLBACK_BASE_URL)
         base_url = FALLBACK_BASE_URL
-    service = WhoisService(runtime, base_url=base_url)
+    checker = rate_check(RateLimits.from_settings(settings))
+    service = WhoisService(runtime, base_url=base_url, rate_check=checker)
     run(service, bind)

@@ -19,15 +19,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+import redis
+from hypothesis import given
+from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from rdap.db import Database
 from rdap.errors import QueryError
+from rdap.ratelimit import LOOKUP, RateLimits, ip_key
 from rdap.render.whois_text import WhoisText
 from rdap.runtime import Runtime
 from rdap.settings import Settings
-from rdap.whois import QueryLine, WhoisLimits, WhoisService, parse_bind
+from rdap.whois import QueryLine, WhoisLimits, WhoisService, parse_bind, rate_check
 from tests import factories
 from tests.live_whois import BASE_URL, LiveWhois, ask, live_whois, query, read_all
 
@@ -55,7 +58,7 @@ def _feed_all(chunks: list[bytes], max_line: int) -> str | Exception:
         return error
 
 
-@settings(max_examples=400, deadline=None)
+@examples(max_examples=400, deadline=None)
 @given(data=st.binary(max_size=300), cuts=st.lists(st.integers(0, 300), max_size=8))
 def test_any_bytes_in_any_chunks_give_one_line_or_a_query_error(
     data: bytes, cuts: list[int]
@@ -78,7 +81,7 @@ def test_any_bytes_in_any_chunks_give_one_line_or_a_query_error(
     assert whole == first.decode("utf-8")
 
 
-@settings(max_examples=200, deadline=None)
+@examples(max_examples=200, deadline=None)
 @given(
     text=st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n"), max_size=40),
     tail=st.binary(),
@@ -90,7 +93,7 @@ def test_a_text_line_comes_back_whole_and_the_rest_is_ignored(text: str, tail: b
     assert _feed_all([data], 1024) == text  # only the CR of the CRLF goes
 
 
-@settings(max_examples=100, deadline=None)
+@examples(max_examples=100, deadline=None)
 @given(size=st.integers(64, 5000), chunk=st.integers(1, 700))
 def test_lines_too_long_are_refused_early(size: int, chunk: int) -> None:
     line = QueryLine(64)
@@ -436,3 +439,73 @@ def test_rdapd_whois_shuts_down_gracefully_on_sigterm(
     assert "stopping" in log
     assert "stopped" in log
     assert "example" not in log
+
+
+# --- rate limits: RDAP's public budget, outside Flask --------------------------------------------
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def _limits(settings: Settings, **changes: object) -> RateLimits:
+    values: dict[str, object] = {"ratelimit_enabled": True, "ratelimit_public": "3/minute"}
+    values.update(changes)
+    return RateLimits.from_settings(dataclasses.replace(settings, **values))  # type: ignore[arg-type]
+
+
+def test_the_public_budget_is_rdaps_and_ipv6_counts_per_64(settings: Settings) -> None:
+    limits = _limits(settings)
+    neighbours = [ip_key(f"2001:db8:0:1::{n}") for n in (1, 2, 3)]
+    assert [limits.hit(key).allowed for key in neighbours] == [True] * 3
+    refused = limits.hit(ip_key("2001:db8:0:1:ffff::9"))
+    assert not refused.allowed
+    assert 1 <= refused.retry_after <= 60
+    assert limits.hit(ip_key("2001:db8:0:2::1")).allowed  # the next /64 is someone else
+    assert limits.hit(ip_key("192.0.2.1")).allowed
+    assert limits.cost(LOOKUP) == 1
+    assert _limits(settings, ratelimit_enabled=False).hit("ip:192.0.2.9", cost=100).allowed
+    with pytest.raises(ValueError, match="public"):
+        _limits(settings, ratelimit_public="often")
+
+
+def test_a_limited_client_is_refused_over_tcp_and_others_are_not(
+    settings: Settings, registry: Database
+) -> None:
+    checker = rate_check(_limits(settings))
+    with live_whois(settings, FAST, rate_check=checker) as server:
+        answers = [ask(server.port, b"example.post\r\n") for _ in range(4)]
+    assert all(a.startswith(b"Domain Name: example.post\r\n") for a in answers[:3])
+    assert answers[3].startswith(b"Too Many Requests: rate limit exceeded; retry after ")
+    assert answers[3].endswith(b" seconds\r\n")
+    assert answers[3].count(b"\r\n") == 1
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set (scripts/test sets it)")
+def test_two_whois_servers_share_one_budget_in_redis(
+    settings: Settings, registry: Database
+) -> None:
+    """RDAP_RATELIMIT_STORAGE_URI=redis://…: a client that spreads its queries over servers
+    behind a load balancer still has one budget."""
+    assert REDIS_URL is not None
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    try:
+        shared = {"ratelimit_storage_uri": REDIS_URL}
+        first = rate_check(_limits(settings, **shared))
+        second = rate_check(_limits(settings, **shared))
+        with (
+            live_whois(settings, FAST, rate_check=first) as one,
+            live_whois(settings, FAST, rate_check=second) as two,
+        ):
+            answers = [ask(port, b"example.post\r\n") for port in (one.port, two.port) * 2]
+        assert [a.startswith(b"Domain Name:") for a in answers] == [True, True, True, False]
+        assert answers[3].startswith(b"Too Many Requests:")
+    finally:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def test_an_unreachable_storage_falls_back_to_counting_in_the_process(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    limits = _limits(settings, ratelimit_storage_uri=f"redis://127.0.0.1:{_free_port()}/0")
+    with caplog.at_level(logging.WARNING, logger="rdap.ratelimit"):
+        verdicts = [limits.hit("ip:192.0.2.7").allowed for _ in range(4)]
+    assert verdicts == [True, True, True, False]
+    assert "rate-limit storage failed" in caplog.text
