@@ -93,27 +93,27 @@ class Reading:
 def declared_name(entry: Mapping[str, Any]) -> str:
     """The name of an RFC 9537 redaction: its registered `type`, else its `description`."""
     name = entry.get("name")
-    if not isinstance(name, Mapping):
+    if type(name) is not dict:
         return ""
     value = name.get("type") or name.get("description") or ""
-    return str(value)
+    return value if type(value) is str else str(value)
 
 
 def _text(value: Any) -> str | None:
-    if isinstance(value, str):
+    if type(value) is str:
         return value
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if type(value) is list and all(type(v) is str for v in value):
         return ", ".join(value)
     return None
 
 
-def _types(params: Any) -> set[str]:
-    kind = params.get("type") if isinstance(params, Mapping) else None
-    if isinstance(kind, str):
-        return {kind.lower()}
-    if isinstance(kind, list):
-        return {k.lower() for k in kind if isinstance(k, str)}
-    return set()
+def _types(params: Any) -> tuple[str, ...]:
+    kind = params.get("type") if type(params) is dict else None
+    if type(kind) is str:
+        return (kind.lower(),)
+    if type(kind) is list:
+        return tuple(k.lower() for k in kind if type(k) is str)
+    return ()
 
 
 def phone(uri: str) -> Phone:
@@ -124,63 +124,58 @@ def phone(uri: str) -> Phone:
 
 
 def read_card(entity: Mapping[str, Any]) -> Card:
-    """The values of an entity's jCard; properties it lacks are None."""
+    """The values of an entity's jCard; properties it lacks are None. (This runs for every
+    contact of every answer: plain type checks, one pass, one Card.)"""
     vcard = entity.get("vcardArray")
-    properties = vcard[1] if isinstance(vcard, list) and len(vcard) > 1 else []
+    properties = vcard[1] if type(vcard) is list and len(vcard) > 1 else ()
     values: dict[str, Any] = {}
-    for prop in properties if isinstance(properties, list) else []:
-        if not isinstance(prop, list) or len(prop) < 4 or not isinstance(prop[0], str):
+    for prop in properties if type(properties) is list else ():
+        if type(prop) is not list or len(prop) < 4 or type(prop[0]) is not str:
             continue
         name, params, value = prop[0].lower(), prop[1], prop[3]
-        if name in ("fn", "org", "email", "contact-uri") and name not in values:
-            values[name] = _text(value)
-        elif name == "adr" and "adr" not in values:
-            values["adr"] = (params, value)
-        elif name == "tel" and isinstance(value, str):
+        if name in _TEXT_PROPERTIES:
+            values.setdefault(_TEXT_PROPERTIES[name], _text(value))
+        elif name == "adr":
+            if "street" not in values:
+                values.update(_address(params, value))
+        elif name == "tel" and type(value) is str:
             kinds = _types(params)
-            key = "fax" if "fax" in kinds else "voice" if "voice" in kinds or not kinds else None
+            key = "fax" if "fax" in kinds else "phone" if "voice" in kinds or not kinds else None
             if key is not None and key not in values:
                 values[key] = phone(value)
-    card = Card(
-        name=values.get("fn"),
-        org=values.get("org"),
-        phone=values.get("voice"),
-        fax=values.get("fax"),
-        email=values.get("email"),
-        contact_uri=values.get("contact-uri"),
-    )
-    if "adr" in values:
-        card = _with_address(card, *values["adr"])
-    return card
+    return Card(**values)
 
 
-def _with_address(card: Card, params: Any, value: Any) -> Card:
-    parts = list(value) if isinstance(value, list) else []
+_TEXT_PROPERTIES = {"fn": "name", "org": "org", "email": "email", "contact-uri": "contact_uri"}
+
+
+def _address(params: Any, value: Any) -> dict[str, Any]:
+    parts = list(value) if type(value) is list else []
     parts += [""] * (7 - len(parts))
     street = parts[2]
-    lines = tuple(s for s in street if isinstance(s, str)) if isinstance(street, list) else None
-    if lines is None:
-        lines = (street,) if isinstance(street, str) else ()
-    country = params.get("cc") if isinstance(params, Mapping) else None
-    return dataclasses.replace(
-        card,
-        street=lines,
-        city=_text(parts[3]),
-        state=_text(parts[4]),
-        postal_code=_text(parts[5]),
-        country=country if isinstance(country, str) else None,
-    )
+    if type(street) is list:
+        lines = tuple(line for line in street if type(line) is str)
+    else:
+        lines = (street,) if type(street) is str else ()
+    country = params.get("cc") if type(params) is dict else None
+    return {
+        "street": lines,
+        "city": _text(parts[3]),
+        "state": _text(parts[4]),
+        "postal_code": _text(parts[5]),
+        "country": country if type(country) is str else None,
+    }
 
 
 def _remarks(entity: Mapping[str, Any]) -> tuple[Remark, ...]:
     found = []
     for remark in entity.get("remarks") or ():
-        if isinstance(remark, Mapping):
+        if type(remark) is dict:
             lines = remark.get("description") or []
             found.append(
                 Remark(
                     title=str(remark.get("title") or ""),
-                    description=tuple(str(line) for line in lines if isinstance(line, str)),
+                    description=tuple(line for line in lines if type(line) is str),
                 )
             )
     return tuple(found)
@@ -188,7 +183,7 @@ def _remarks(entity: Mapping[str, Any]) -> tuple[Remark, ...]:
 
 def _roles(entity: Mapping[str, Any]) -> list[str]:
     roles = entity.get("roles")
-    return [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else []
+    return [r for r in roles if type(r) is str] if type(roles) is list else []
 
 
 def read_registrar(entity: Mapping[str, Any]) -> Registrar:
@@ -196,7 +191,7 @@ def read_registrar(entity: Mapping[str, Any]) -> Registrar:
         (
             str(public_id.get("identifier"))
             for public_id in entity.get("publicIds") or ()
-            if isinstance(public_id, Mapping) and public_id.get("type") == "IANA Registrar ID"
+            if type(public_id) is dict and public_id.get("type") == "IANA Registrar ID"
         ),
         None,
     )
@@ -204,7 +199,7 @@ def read_registrar(entity: Mapping[str, Any]) -> Registrar:
         (
             str(link.get("href"))
             for link in entity.get("links") or ()
-            if isinstance(link, Mapping) and link.get("rel") == "about" and link.get("href")
+            if type(link) is dict and link.get("rel") == "about" and link.get("href")
         ),
         None,
     )
@@ -212,7 +207,7 @@ def read_registrar(entity: Mapping[str, Any]) -> Registrar:
         (
             read_card(inner)
             for inner in entity.get("entities") or ()
-            if isinstance(inner, Mapping) and ABUSE_ROLE in _roles(inner)
+            if type(inner) is dict and ABUSE_ROLE in _roles(inner)
         ),
         None,
     )
@@ -220,12 +215,15 @@ def read_registrar(entity: Mapping[str, Any]) -> Registrar:
     handle = entity.get("handle")
     return Registrar(
         name=card.name,
-        handle=handle if isinstance(handle, str) else None,
+        handle=handle if type(handle) is str else None,
         iana_id=iana_id,
         url=url,
         card=card,
         abuse=abuse,
     )
+
+
+_NOTHING: Mapping[str, str] = MappingProxyType({})
 
 
 class ContactReader:
@@ -259,7 +257,7 @@ class ContactReader:
             else:
                 contacts.append(self._contact(body, LOOKED_UP, hidden))
         for entity in body.get("entities") or ():
-            if not isinstance(entity, Mapping):
+            if type(entity) is not dict:
                 continue
             roles = _roles(entity)
             if REGISTRAR_ROLE in roles and registrar is None:
@@ -274,8 +272,8 @@ class ContactReader:
         handle = entity.get("handle")
         return Contact(
             role=role,
-            handle=handle if isinstance(handle, str) else None,
+            handle=handle if type(handle) is str else None,
             card=read_card(entity),
-            hidden=MappingProxyType(dict(hidden.get(role, {}))),
+            hidden=hidden.get(role, _NOTHING),
             remarks=_remarks(entity),
         )

@@ -82,7 +82,7 @@ class _Lines:
 def _events(body: Mapping[str, Any]) -> dict[str, str]:
     dates: dict[str, str] = {}
     for event in body.get("events") or ():
-        if isinstance(event, Mapping) and isinstance(event.get("eventDate"), str):
+        if type(event) is dict and type(event.get("eventDate")) is str:
             dates.setdefault(str(event.get("eventAction")), event["eventDate"])
     return dates
 
@@ -157,10 +157,10 @@ class WhoisText:
             if contact is not None:
                 self._contact(contact, label, out)
         for nameserver in body.get("nameservers") or ():
-            if isinstance(nameserver, Mapping):
+            if type(nameserver) is dict:
                 out.field("Name Server", nameserver.get("ldhName"))
         secure = body.get("secureDNS")
-        signed = isinstance(secure, Mapping) and secure.get("delegationSigned") is True
+        signed = type(secure) is dict and secure.get("delegationSigned") is True
         out.field("DNSSEC", "signedDelegation" if signed else "unsigned")
         if self.profile.inaccuracy_form_url:
             out.field(
@@ -205,7 +205,7 @@ class WhoisText:
     def _nameserver(self, body: Mapping[str, Any], reading: Reading, out: _Lines) -> None:
         out.field("Server Name", body.get("ldhName"))
         addresses = body.get("ipAddresses")
-        if isinstance(addresses, Mapping):
+        if type(addresses) is dict:
             for version in ("v4", "v6"):
                 for address in addresses.get(version) or ():
                     out.field("IP Address", str(address))
