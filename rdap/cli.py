@@ -129,9 +129,12 @@ COMMANDS.append(whois_command)
 @click.option("--tld", default="post", show_default=True, help="the demo TLD")
 @click.option("--seed", default=1, show_default=True, help="seed of the generated registry")
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="RDAP HOST:PORT")
+@click.option("--whois-bind", default="127.0.0.1:4343", show_default=True, help="WHOIS HOST:PORT")
 @click.option("--no-serve", is_flag=True, help="load the demo registry and exit")
-def demo_command(size: int, tld: str, seed: int, bind: str, no_serve: bool) -> None:
-    """Load a generated registry into the embedded database and serve it on localhost."""
+def demo_command(
+    *, size: int, tld: str, seed: int, bind: str, whois_bind: str, no_serve: bool
+) -> None:
+    """Load a generated registry into the embedded database; serve RDAP and WHOIS on it."""
     from rdap import demo
     from rdap.app import runtime_of
     from rdap.errors import DepositError
@@ -148,12 +151,15 @@ def demo_command(size: int, tld: str, seed: int, bind: str, no_serve: bool) -> N
     click.echo("try:")
     for url in demo.examples(runtime, base):
         click.echo(f"  curl -s '{url}'")
+    for command in demo.whois_examples(runtime, whois_bind):
+        click.echo(f"  {command}")
     if no_serve:
         return
     from rdap.serve import serve
 
-    click.echo(f"serving RDAP on http://{bind} (Ctrl-C stops)")
-    serve(runtime.settings, bind)
+    with demo.whois_beside(whois_bind, base):
+        click.echo(f"serving RDAP on http://{bind} and WHOIS on {whois_bind} (Ctrl-C stops)")
+        serve(runtime.settings, bind)
 
 
 COMMANDS.append(demo_command)
