@@ -23,6 +23,8 @@ import signal
 import traceback
 from collections.abc import Callable
 
+from sqlalchemy.exc import DBAPIError
+
 from rdap.document import Links
 from rdap.errors import NotFound, QueryError, RateLimited, RdapError, ServiceUnavailable
 from rdap.lookup import LookupContext, lookup
@@ -51,6 +53,7 @@ class WhoisLimits:
     idle_timeout: float = 5.0  # seconds without a byte while the query line is incomplete
     read_timeout: float = 10.0  # seconds for the whole query line (a trickle is cut off too)
     write_timeout: float = 10.0  # seconds to hand the answer over (a client that never reads)
+    answer_timeout: float = 30.0  # seconds for the lookup itself (a database that hangs)
     max_connections: int = 256  # open connections; more are told to retry later
     per_client_connections: int = 32  # open connections per client (IPv4 address, IPv6 /64)
     workers: int = 4  # threads running the pipeline
@@ -137,6 +140,12 @@ class WhoisService:
             return self.renderer.render(self.lookup(parse_whois(line)))
         except RdapError as error:
             return self.renderer.render_error(error)
+        except DBAPIError as error:
+            # The service, not the query, is at fault; the cause may name hosts or tables.
+            log.error("database error answering a port-43 query: %s", type(error).__name__)
+            return self.renderer.render_error(
+                ServiceUnavailable("the registry database is not available; try again later")
+            )
         except Exception as error:  # the caller gets one line; the log, the kind of error
             # Where it failed, without the message or source lines: either may hold data.
             where = " < ".join(
@@ -233,8 +242,7 @@ class WhoisServer:
             except RdapError as error:
                 answer = self.service.renderer.render_error(error)
             else:
-                loop = asyncio.get_running_loop()
-                answer = await loop.run_in_executor(self.pool, self.service.answer, line, client)
+                answer = await self._answer(line, client)
             await self._send(writer, answer)
         except asyncio.CancelledError:
             writer.transport.abort()
@@ -246,6 +254,19 @@ class WhoisServer:
             self.per_client[client] -= 1
             if self.per_client[client] <= 0:
                 del self.per_client[client]
+
+    async def _answer(self, line: str, client: str) -> bytes:
+        """The service's answer from the thread pool; one error line if it takes too long (the
+        thread finishes on its own; the pool's size bounds how many can)."""
+        loop = asyncio.get_running_loop()
+        pending = loop.run_in_executor(self.pool, self.service.answer, line, client)
+        try:
+            async with asyncio.timeout(self.limits.answer_timeout):
+                return await pending
+        except TimeoutError:
+            log.warning("a port-43 answer took over %g s", self.limits.answer_timeout)
+            late = ServiceUnavailable("the answer is taking too long; try again later")
+            return self.service.renderer.render_error(late)
 
     async def _read_line(self, reader: asyncio.StreamReader) -> str:
         limits = self.limits

@@ -214,6 +214,38 @@ def test_an_internal_error_is_one_line_and_logs_no_data(
     assert "example.post" not in caplog.text
 
 
+def test_a_database_that_is_not_there_is_one_line_and_logs_no_detail(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    empty = dataclasses.replace(settings, database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    runtime = Runtime.build(empty)
+    try:
+        service = WhoisService(runtime, base_url=BASE_URL)
+        with caplog.at_level(logging.DEBUG, logger="rdap.whois"):
+            answer = service.answer("example.post", "ip:192.0.2.1")
+    finally:
+        runtime.db.dispose()
+    assert answer == (
+        b"Service Unavailable: the registry database is not available; try again later\r\n"
+    )
+    assert "OperationalError" in caplog.text
+    assert "domains" not in caplog.text  # the missing table is the cause: log only its kind
+
+
+def test_an_answer_that_takes_too_long_is_one_line(settings: Settings, registry: Database) -> None:
+    def slow_check(_client: str) -> int | None:
+        time.sleep(1.5)  # stands in for a database that hangs (it runs in the pool's thread)
+        return None
+
+    limits = dataclasses.replace(FAST, answer_timeout=0.5)
+    with live_whois(settings, limits, rate_check=slow_check) as server:
+        started = time.monotonic()
+        assert ask(server.port, b"example.post\r\n") == (
+            b"Service Unavailable: the answer is taking too long; try again later\r\n"
+        )
+        assert time.monotonic() - started < 1.4
+
+
 def test_a_limited_client_gets_one_line(settings: Settings, registry: Database) -> None:
     runtime = Runtime.build(settings)
     try:
