@@ -39,7 +39,6 @@ from rdap.runtime import Runtime
 
 log = logging.getLogger("rdap.whois")
 
-DEFAULT_BIND = "127.0.0.1:4343"
 # Links in port-43 answers (the contact form) need the public base URL of the service; without
 # RDAP_BASE_URL, this is assumed (as for the OAuth issuer).
 FALLBACK_BASE_URL = "http://localhost:8080"
@@ -74,8 +73,8 @@ class QueryLine:
         """The query once its line is complete, else None. QueryError for a line that is too
         long or not UTF-8."""
         seen = len(self._buffer)
-        self._buffer += data[: self.max_line + 1 - seen]
-        end = self._buffer.find(b"\n", max(0, seen - 1))
+        self._buffer += data[: self.max_line - seen]
+        end = self._buffer.find(b"\n", seen)
         if end >= 0:
             return self._decode(bytes(self._buffer[:end]))
         if len(self._buffer) >= self.max_line:
