@@ -32,6 +32,7 @@ from rdap.principal import ANONYMOUS, PUBLIC
 from rdap.query import Query, parse_whois
 from rdap.ratelimit import LOOKUP, RateLimits, ip_key
 from rdap.redaction import RedactedDocument
+from rdap.render import Renderer
 from rdap.render.contacts import ContactReader
 from rdap.render.whois_text import WhoisText
 from rdap.repository import Repository
@@ -123,7 +124,7 @@ class WhoisService:
         self.runtime = runtime
         self.base_url = base_url.rstrip("/")
         self.rate_check = rate_check
-        self.renderer = WhoisText(
+        self.renderer: Renderer = WhoisText(
             reader=ContactReader.for_policy(runtime.policy), profile=runtime.profile.whois
         )
 

@@ -12,7 +12,7 @@ import orjson
 from rdap.errors import RdapError
 from rdap.profile import Notice, Profile
 from rdap.redaction import RedactedDocument
-from rdap.render import SearchResults, require_redacted
+from rdap.render import Renderer, SearchResults, require_redacted
 
 MEDIA_TYPE = "application/rdap+json"
 REDACTED_CONFORMANCE = "redacted"
@@ -93,7 +93,8 @@ class RdapJson:
 
 
 def render(document: RedactedDocument, **kwargs: Any) -> bytes:
-    return RdapJson(**kwargs).render(document)
+    renderer: Renderer = RdapJson(**kwargs)
+    return renderer.render(document)
 
 
 def error_json(error: RdapError, profile: Profile | None = None) -> dict[str, Any]:
