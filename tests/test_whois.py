@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -234,8 +234,8 @@ def test_a_database_that_is_not_there_is_one_line_and_logs_no_detail(
 
 def test_an_answer_that_takes_too_long_is_one_line(settings: Settings, registry: Database) -> None:
     def slow_check(_client: str) -> int | None:
-        time.sleep(1.5)  # stands in for a database that hangs (it runs in the pool's thread)
-        return None
+        time.sleep(5)  # stands in for a database that hangs (it runs in the pool's thread)
+        return 1  # (then no database work is left for the abandoned thread)
 
     limits = dataclasses.replace(FAST, answer_timeout=0.5)
     with live_whois(settings, limits, rate_check=slow_check) as server:
@@ -243,7 +243,7 @@ def test_an_answer_that_takes_too_long_is_one_line(settings: Settings, registry:
         assert ask(server.port, b"example.post\r\n") == (
             b"Service Unavailable: the answer is taking too long; try again later\r\n"
         )
-        assert time.monotonic() - started < 1.4
+        assert time.monotonic() - started < 4
 
 
 def test_a_limited_client_gets_one_line(settings: Settings, registry: Database) -> None:
@@ -303,26 +303,35 @@ def test_bad_lines_get_one_error_line(live: LiveWhois, payload: bytes, answer: b
     assert query(live.port, "example.post").startswith("Domain Name: example.post")
 
 
-def test_idle_and_trickling_clients_are_cut_off(live: LiveWhois) -> None:
-    started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", live.port), timeout=5) as idle:
-        assert read_all(idle, timeout=5) == (
-            b"Bad Request: nothing received for 0.5 seconds; send one query line\r\n"
-        )
-    assert time.monotonic() - started < 2
-    started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", live.port), timeout=5) as slow:
-        for byte in b"example.post":  # a byte every 0.3 s: never idle, never done
-            try:
-                slow.sendall(bytes([byte]))
-            except OSError:
-                break
-            time.sleep(0.3)
-        assert read_all(slow, timeout=5) == (
-            b"Bad Request: no complete query line within 1.5 seconds\r\n"
-        )
-    assert time.monotonic() - started < 5
-    assert live.open_connections() == 0
+def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def test_idle_and_trickling_clients_are_cut_off(settings: Settings, registry: Database) -> None:
+    limits = dataclasses.replace(FAST, idle_timeout=1.0, read_timeout=2.5)
+    with live_whois(settings, limits) as server:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
+            assert read_all(idle, timeout=10) == (
+                b"Bad Request: nothing received for 1 seconds; send one query line\r\n"
+            )
+        assert 0.9 < time.monotonic() - started < 5
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as slow:
+            for byte in b"www." * 10 + b"example.post":  # a byte every 0.1 s: never done
+                try:
+                    slow.sendall(bytes([byte]))
+                except OSError:
+                    break
+                time.sleep(0.1)
+            assert read_all(slow, timeout=10) == (
+                b"Bad Request: no complete query line within 2.5 seconds\r\n"
+            )
+        assert 2.4 < time.monotonic() - started < 8
+        _wait_until(lambda: server.open_connections() == 0)
 
 
 def test_a_client_that_never_reads_is_dropped_and_others_are_served(
@@ -337,22 +346,17 @@ def test_a_client_that_never_reads_is_dropped_and_others_are_served(
         text.replace("terms_of_use = [", "terms_of_use = [" + huge * 8000), encoding="utf-8"
     )
     custom = dataclasses.replace(settings, service_file=service_file)
-    with live_whois(custom, FAST) as server:
+    with live_whois(custom, dataclasses.replace(FAST, write_timeout=3.0)) as server:
         stuck = socket.socket()
         stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stuck.connect(("127.0.0.1", server.port))
         stuck.sendall(b"example.post\r\n")
-        time.sleep(0.2)
-        assert server.open_connections() == 1
-        started = time.monotonic()
+        _wait_until(lambda: server.open_connections() == 1)
         assert ask(server.port, b"nobody.post\r\n") == (
             b"Not Found: no domain nobody.post in this registry\r\n"
         )
-        assert time.monotonic() - started < 1
-        deadline = time.monotonic() + 5
-        while server.open_connections() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert server.open_connections() == 0  # cut off after the 1 s write timeout
+        assert server.open_connections() == 1  # answered while the stuck one still waits
+        _wait_until(lambda: server.open_connections() == 0, timeout=20)  # then cut off
         stuck.close()
 
 
@@ -363,13 +367,13 @@ def test_connections_beyond_the_limits_are_turned_away(
     with live_whois(settings, limits) as server:
         held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(3)]
         try:
-            time.sleep(0.2)
+            _wait_until(lambda: server.open_connections() == 3)
             busy = ask(server.port, b"example.post\r\n")  # a fourth from the same client
             assert busy == b"Service Unavailable: too many connections; try again later\r\n"
         finally:
             for sock in held:
                 sock.close()
-        time.sleep(0.3)
+        _wait_until(lambda: server.open_connections() == 0)
         assert query(server.port, "example.post").startswith("Domain Name: example.post")
 
 
@@ -377,7 +381,7 @@ def test_200_connections_of_which_20_are_slow(settings: Settings, registry: Data
     """180 clients ask and read at once while 20 trickle their line: every fast client gets its
     full answer, every slow one its timeout line, and the server serves on."""
     limits = WhoisLimits(
-        idle_timeout=1.0,
+        idle_timeout=2.0,
         read_timeout=3.0,
         write_timeout=5.0,
         max_connections=256,
@@ -388,13 +392,14 @@ def test_200_connections_of_which_20_are_slow(settings: Settings, registry: Data
         expected = server.service.answer("example.post", "ip:127.0.0.1")
 
         def slow(_: int) -> bytes:
+            """A byte every 0.2 s: never idle for long, never done within the 3 s."""
             with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-                for byte in b"example.post":
+                for byte in b"www." * 10 + b"example.post":
                     try:
                         sock.sendall(bytes([byte]))
                     except OSError:
                         break
-                    time.sleep(0.5)
+                    time.sleep(0.2)
                 return read_all(sock, timeout=10)
 
         def fast(_: int) -> bytes:
@@ -409,7 +414,13 @@ def test_200_connections_of_which_20_are_slow(settings: Settings, registry: Data
             slow_answers = [f.result(timeout=30) for f in slow_results]
         assert fast_results == [expected] * 180
         assert fast_done < 20
-        assert slow_answers == [b"Bad Request: no complete query line within 3 seconds\r\n"] * 20
+        # Each slow client gets one timeout line (the idle one only if this busy host stalled
+        # a sender for 2 s) and is closed.
+        cut_off = {
+            b"Bad Request: no complete query line within 3 seconds\r\n",
+            b"Bad Request: nothing received for 2 seconds; send one query line\r\n",
+        }
+        assert all(answer in cut_off for answer in slow_answers), slow_answers
         assert server.open_connections() == 0
         assert ask(server.port, b"example.post\r\n") == expected
 
@@ -455,9 +466,15 @@ def test_rdapd_whois_shuts_down_gracefully_on_sigterm(
         under_way.sendall(b"example")
         time.sleep(0.3)
         process.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
-        with pytest.raises(ConnectionRefusedError):
-            socket.create_connection(("127.0.0.1", port), timeout=2)
+
+        def refused() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            except ConnectionRefusedError:
+                return True
+            return False
+
+        _wait_until(refused)
         under_way.sendall(b".post\r\n")
         assert read_all(under_way, timeout=10).startswith(b"Domain Name: example.post\r\n")
         under_way.close()
