@@ -347,6 +347,7 @@ def run(
 def serve_from_runtime(runtime: Runtime, bind: str) -> None:
     """`rdapd whois`: the service with the runtime's settings, limits and rate limits."""
     settings = runtime.settings
+    parse_bind(bind)  # a bad --bind is an error before anything starts
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -20,10 +20,12 @@ from pathlib import Path
 
 import pytest
 import redis
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
+from rdap.cli import cli
 from rdap.db import Database
 from rdap.errors import QueryError
 from rdap.ratelimit import LOOKUP, RateLimits, ip_key
@@ -558,3 +560,14 @@ def test_an_unreachable_storage_falls_back_to_counting_in_the_process(
         verdicts = [limits.hit("ip:192.0.2.7").allowed for _ in range(4)]
     assert verdicts == [True, True, True, False]
     assert "rate-limit storage failed" in caplog.text
+
+
+def test_rdapd_whois_refuses_a_bad_bind_address(settings: Settings, tmp_path: Path) -> None:
+    env = {
+        "RDAP_DATABASE_URL": settings.database_url,
+        "RDAP_INSTANCE_PATH": str(tmp_path / "instance"),
+        "RDAP_SECRET_KEY": settings.secret_key,
+    }
+    result = CliRunner().invoke(cli, ["whois", "--bind", "localhost"], env=env)
+    assert result.exit_code == 1
+    assert "rdapd: whois: --bind takes HOST:PORT, not 'localhost'" in result.output
