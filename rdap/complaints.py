@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from rdap.accuracy import email_ok
 from rdap.document import rdap_time
 from rdap.errors import Conflict, NotFound, QueryError
-from rdap.models import Complaint, Domain
+from rdap.models import Complaint, Domain, Registrar
 from rdap.models.complaint import CLOSED, OPEN
 from rdap.paging import CursorCodec
 from rdap.principal import STAFF, Principal, require_registrar
@@ -188,7 +188,9 @@ def submit(session: Session, body: Any, *, now: dt.datetime) -> Complaint:
     complaint = Complaint(
         id=secrets.token_urlsafe(18),
         domain=domain.ldh_name,
-        registrar_id=domain.registrar_id,
+        domain_roid=domain.roid,
+        registrar_client_id=domain.registrar.client_id,
+        registrar_iana_id=domain.registrar.iana_id,
         fields=list(dict.fromkeys(data["fields_"])),
         description=data["description"],
         reporter_email=email,
@@ -198,6 +200,11 @@ def submit(session: Session, body: Any, *, now: dt.datetime) -> Complaint:
     session.add(complaint)
     session.flush()
     return complaint
+
+
+def _routed_to(session: Session, registrar_id: int) -> str | None:
+    """The EPP client id of the registrar a principal acts for (complaints are routed by it)."""
+    return session.scalar(select(Registrar.client_id).where(Registrar.id == registrar_id))
 
 
 def _find(session: Session, complaint_id: str, *, for_update: bool = False) -> Complaint | None:
@@ -233,7 +240,8 @@ def list_complaints(
         registrar_id = require_registrar(principal)
         scope = f"registrar:{registrar_id}"
         statement = statement.where(
-            Complaint.registrar_id == registrar_id, Complaint.status == OPEN
+            Complaint.registrar_client_id == _routed_to(session, registrar_id),
+            Complaint.status == OPEN,
         )
     if cursor is not None:
         position = codec.decode(cursor, scope)
@@ -271,7 +279,7 @@ def close(
     registrar_id = require_registrar(principal)
     data = _load(CloseSchema(), body)
     complaint = _find(session, complaint_id, for_update=True)
-    if complaint is None or complaint.registrar_id != registrar_id:
+    if complaint is None or complaint.registrar_client_id != _routed_to(session, registrar_id):
         raise NotFound(_NOT_FOUND)
     if complaint.status != OPEN:
         raise Conflict("the complaint is already closed")

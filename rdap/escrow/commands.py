@@ -7,15 +7,17 @@ import tempfile
 from pathlib import Path
 
 import click
+from alembic.migration import MigrationContext
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from rdap import migrate
 from rdap.app import runtime_of
 from rdap.db import Database
 from rdap.errors import DepositError
 from rdap.escrow.generator import generate_deposit
-from rdap.escrow.loader import ImportResult, import_deposit
+from rdap.escrow.loader import ImportResult, StaleDeposit, import_deposit
 from rdap.escrow.parallel import WorkerFailed
 
 
@@ -31,13 +33,51 @@ def _database() -> Database:
     return runtime_of(current_app).db
 
 
+def _schema_is_current(db: Database) -> bool:
+    with db.engine.connect() as conn:
+        applied = MigrationContext.configure(conn).get_current_heads()
+    return set(applied) == set(migrate.current_heads())
+
+
+def _failure(db: Database, exc: SQLAlchemyError) -> str:
+    """What went wrong, for one line: a schema hint only when the schema is not current."""
+    orig = getattr(exc, "orig", None)
+    reason = str(orig if orig is not None else exc).splitlines()[0]
+    try:
+        current = _schema_is_current(db)
+    except SQLAlchemyError:
+        return f"database error ({reason})"
+    if not current:
+        return f"the database schema is not current (rdapd db upgrade): {reason}"
+    if isinstance(exc, IntegrityError):
+        return f"the deposit conflicts with data in the database ({reason})"
+    return f"database error ({reason})"
+
+
 @click.command("import-rde")
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_rde(file: Path) -> None:
-    """Load FILE, an RFC 8909/9022 FULL deposit, replacing the registry content."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Load the deposit even if its watermark is older than the one loaded for its TLD.",
+)
+def import_rde(file: Path, force: bool) -> None:
+    """Load FILE, an RFC 8909/9022 FULL deposit, replacing the data of its TLD (other TLDs'
+    data stays)."""
+    db = _database()
     try:
-        result = import_deposit(_database(), file)
+        if not _schema_is_current(db):
+            click.echo(
+                "rdapd: import refused, nothing changed: the database schema is not current "
+                "(rdapd db upgrade)",
+                err=True,
+            )
+            sys.exit(1)
+        result = import_deposit(db, file, force=force)
+    except StaleDeposit as exc:
+        click.echo(f"rdapd: deposit refused: {exc} (--force loads it anyway)", err=True)
+        sys.exit(1)
     except DepositError as exc:
         click.echo(f"rdapd: deposit refused: {exc}", err=True)
         sys.exit(1)
@@ -45,12 +85,7 @@ def import_rde(file: Path) -> None:
         click.echo(f"rdapd: import failed, nothing changed: {exc}", err=True)
         sys.exit(1)
     except SQLAlchemyError as exc:
-        orig = getattr(exc, "orig", None)
-        reason = str(orig if orig is not None else exc).splitlines()[0]
-        click.echo(
-            f"rdapd: database error ({reason}); is the schema current? (rdapd db upgrade)",
-            err=True,
-        )
+        click.echo(f"rdapd: import failed, nothing changed: {_failure(db, exc)}", err=True)
         sys.exit(1)
     click.echo(result.summary())
 

@@ -574,6 +574,9 @@ class _Writer:
         self.contact_n = 0
         self.w = out.write
         self.roid_suffix = "".join(ch for ch in tld.upper() if ch.isalnum())[:8]
+        # Contact ids name the TLD's repository too, so that generated registries of several
+        # TLDs can be served side by side (one contact id never names two contacts there).
+        self.handle_suffix = self.roid_suffix[:6]
 
     # -- helpers --
     def rng(self, section: str) -> random.Random:
@@ -599,6 +602,16 @@ class _Writer:
             u_label = _traditional(simplified)
             original = f"{_a_label(simplified)}.{self.tld}"
         return f"{_a_label(u_label)}.{self.tld}", f"{u_label}.{self.tld}", script, original
+
+    def registrant_handle(self, k: int) -> str:
+        return f"R{k:07d}-{self.handle_suffix}"
+
+    def admin_handle(self, k: int) -> str:
+        return f"A{k:07d}-{self.handle_suffix}"
+
+    def tech_handle(self, j: int) -> str:
+        """Tech contact j, of registrar REGISTRARS[j % len(REGISTRARS)]."""
+        return f"T{j:03d}-{self.handle_suffix}"
 
     # -- sections --
     def header(self, counts: dict[str, int]) -> None:
@@ -816,7 +829,7 @@ class _Writer:
         for j in range(self.plan.n_tech):
             registrar = REGISTRARS[j % len(REGISTRARS)]
             country = COUNTRIES[(j * 5) % len(COUNTRIES)]
-            handle = f"TEC-{registrar.clid[:6]}-{j:03d}"
+            handle = self.tech_handle(j)
             person = self._person(handle, country, rng)
             self._contact(handle, registrar, country, person=person, org=None, rng=rng, k=j)
             self._facts(handle, legal=False, rng=rng, k=j, country=country, registrant=False)
@@ -824,7 +837,7 @@ class _Writer:
             registrar = self.plan.registrar(k)
             country = COUNTRIES[(k * 11 + self.seed) % len(COUNTRIES)]
             natural = self.plan.natural_registrant(k)
-            handle = f"REG{k:07d}"
+            handle = self.registrant_handle(k)
             if natural:
                 person = self._person(handle, country, rng)
                 self._contact(handle, registrar, country, person=person, org=None, rng=rng, k=k)
@@ -835,7 +848,7 @@ class _Writer:
                 )
                 self._contact(handle, registrar, country, person=None, org=org, rng=rng, k=k)
             self._facts(handle, legal=not natural, rng=rng, k=k, country=country, registrant=True)
-            admin = f"ADM{k:07d}"
+            admin = self.admin_handle(k)
             person = self._person(admin, country, rng)
             org_name = (
                 None if natural else f"{ORG_PREFIXES[k % len(ORG_PREFIXES)]} {country.suffix}"
@@ -938,12 +951,12 @@ class _Writer:
                 w(f'<rdeDomain:status s="{status}"/>\n')
             for status in rgp:
                 w(f'<rdeDomain:rgpStatus s="{status}"/>\n')
-            w(f"<rdeDomain:registrant>REG{k:07d}</rdeDomain:registrant>\n")
-            tech_n = REGISTRARS.index(registrar) + len(REGISTRARS) * (i % 4)
-            tech = f"TEC-{registrar.clid[:6]}-{tech_n:03d}"
-            w(f'<rdeDomain:contact type="admin">ADM{k:07d}</rdeDomain:contact>\n')
+            w(f"<rdeDomain:registrant>{self.registrant_handle(k)}</rdeDomain:registrant>\n")
+            tech = self.tech_handle(REGISTRARS.index(registrar) + len(REGISTRARS) * (i % 4))
+            admin = self.admin_handle(k)
+            w(f'<rdeDomain:contact type="admin">{admin}</rdeDomain:contact>\n')
             w(f'<rdeDomain:contact type="tech">{tech}</rdeDomain:contact>\n')
-            w(f'<rdeDomain:contact type="billing">ADM{k:07d}</rdeDomain:contact>\n')
+            w(f'<rdeDomain:contact type="billing">{admin}</rdeDomain:contact>\n')
             servers = self._nameservers(i, name)
             if servers:
                 w("<rdeDomain:ns>\n")
