@@ -1164,7 +1164,7 @@ def import_deposit(
     started = time.perf_counter()
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     phases: dict[str, float] = {}
-    with db.engine.connect() as conn:
+    with db.bulk_connection() as conn:
         cache_size = _widen_sqlite_cache(conn)
         try:
             with conn.begin():
