@@ -21,6 +21,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from rdap import metrics
+
 log = logging.getLogger("rdap.db")
 
 # Stable constraint names, so migrations can drop what they create on every backend.
@@ -352,6 +354,7 @@ class Database:
             if (armed.fired or connection.invalidated) and target.replica:
                 target.skip("no answer in time" if armed.fired else "connection lost")
             if armed.fired:
+                metrics.database_timeout(target.name)
                 raise DatabaseTimeout("the database did not answer in time") from exc
             raise
         finally:
@@ -407,6 +410,7 @@ class Database:
                 yield session
         except DBAPIError as exc:
             if armed.fired:
+                metrics.database_timeout(self.primary.name)
                 raise DatabaseTimeout("the database did not answer in time") from exc
             raise
         finally:
@@ -452,6 +456,13 @@ class Database:
             except (SQLAlchemyError, OSError) as exc:
                 results[target.name] = f"unreachable ({type(exc).__name__})"
         return results
+
+    def pool_use(self) -> dict[str, int]:
+        """Connections checked out of each database's pool in this process."""
+        return {
+            t.name: int(getattr(t.engine.pool, "checkedout", lambda: 0)())
+            for t in [self.primary, *self.replicas]
+        }
 
     def dispose(self) -> None:
         for target in [self.primary, *self.replicas]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gc
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.engine import make_url
 
+from rdap import metrics
 from rdap.escrow.parallel import available_cpus
 from rdap.settings import Settings
 
@@ -79,7 +82,17 @@ class Server(BaseApplication):  # type: ignore[misc]
         return app
 
 
+def _worker_exited(_server: Any, worker: Any) -> None:
+    metrics.worker_exited(worker.pid)
+
+
 def serve(settings: Settings, bind: str, **extra: Any) -> None:
     from rdap import create_app
 
-    Server(lambda: create_app(settings), gunicorn_options(settings, bind, **extra)).run()
+    # Workers keep metric values in files that /metrics of any worker sums (multiprocess mode).
+    if settings.metrics_dir:
+        metrics.use_directory(Path(settings.metrics_dir), wipe=True)
+    else:
+        metrics.use_directory(Path(tempfile.mkdtemp(prefix="rdapd-metrics-")), wipe=False)
+    options = {"child_exit": _worker_exited, **gunicorn_options(settings, bind, **extra)}
+    Server(lambda: create_app(settings), options).run()

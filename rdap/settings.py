@@ -73,6 +73,11 @@ class Settings:
     workers: int = 0
     # Log level for the service.
     log_level: str = "INFO"
+    # One JSON line per request on standard output (request id, route, status, duration, role).
+    access_log: bool = True
+    # Where metric values of `rdapd serve` workers (and of imports, for a server on the same
+    # host to report) are kept; empty means a fresh temporary directory per server.
+    metrics_dir: str = ""
     # Comma-separated list; TLDs served even before any deposit names them.
     tlds: tuple[str, ...] = ()
     # --- OAuth 2.0 / RFC 9560 (rdap.oauth, rdap.auth) ---
