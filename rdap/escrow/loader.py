@@ -1077,8 +1077,12 @@ def _deposit_chunks(
     return produce(p.parse_deposit(source), True)
 
 
+# Progress reports of an import: (phase, objects read so far).
+ImportProgress = Callable[[str, int], None]
+
+
 def _stage_all(
-    st: _Stager, chunks: Iterable[_Chunk]
+    st: _Stager, chunks: Iterable[_Chunk], progress: ImportProgress | None = None
 ) -> tuple[p.DepositInfo, p.Header, dict[str, int]]:
     info: p.DepositInfo | None = None
     header: p.Header | None = None
@@ -1102,6 +1106,8 @@ def _stage_all(
         st.add_chunk(chunk)
         for kind, n in chunk.counts.items():
             counts[kind] += n
+        if progress is not None:
+            progress("read", sum(counts.values()))
     st.flush()
     if info is None:  # the parser raises first; kept for type narrowing
         raise DepositError("line 1: <rde:deposit>: missing <rde:watermark>")
@@ -1154,12 +1160,15 @@ def import_deposit(
     *,
     now: Callable[[], dt.datetime] | None = None,
     workers: int | None = None,
+    progress: ImportProgress | None = None,
 ) -> ImportResult:
     """Replace the registry content with a FULL deposit, in one transaction.
 
     Raises DepositError (message: line, element, problem) and leaves the database unchanged
     when the deposit is refused. `workers` parser processes share the parsing (default: one
     per CPU, up to MAX_WORKERS, for deposit files of PARALLEL_MIN_BYTES or more).
+    `progress(phase, objects)` hears of each chunk read ("read") and the start of the copy
+    into the registry tables ("copy").
     """
     started = time.perf_counter()
     clock = now or (lambda: dt.datetime.now(dt.UTC))
@@ -1173,8 +1182,10 @@ def import_deposit(
                 st = _Stager(conn)
                 sqlite_backend = conn.dialect.name == "sqlite"
                 chunks = _deposit_chunks(source, sqlite=sqlite_backend, workers=workers)
-                info, header, counts = _stage_all(st, chunks)
+                info, header, counts = _stage_all(st, chunks, progress)
                 phases["parse and stage"] = time.perf_counter() - started
+                if progress is not None:
+                    progress("copy", sum(counts.values()))
                 _check_tld(conn, header.tld)
                 for table, column in STAGE_INDEXES:
                     conn.execute(text(f"CREATE INDEX {table.name}_ix ON {table.name} ({column})"))
