@@ -71,6 +71,11 @@ class Settings:
     proxy_count: int = 0
     # Gunicorn workers for `rdapd serve`; 0 = derived from CPU count.
     workers: int = 0
+    # Threads per worker: requests one worker answers at once.
+    threads: int = 8
+    # Seconds a client may leave a request (or the reading of its answer) without progress
+    # before its connection is closed.
+    client_timeout: float = 5.0
     # Log level for the service.
     log_level: str = "INFO"
     # One JSON line per request on standard output (request id, route, status, duration, role).
