@@ -21,6 +21,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _GOOD_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
 
 access_log = logging.getLogger("rdap.access")
+LIMITER_LOGGER = "flask-limiter"
 
 
 def _start() -> None:
@@ -78,8 +79,36 @@ def _log_to_stdout() -> None:
     access_log.propagate = False
 
 
+class _LimiterFallback(logging.Handler):
+    """Turns flask-limiter's own log lines about its storage into the fallback gauge: it falls
+    back to in-process counters when Redis is unreachable and says so only in its log."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "falling back to in-memory storage" in message:
+            metrics.limiter_fallback(active=True)
+        elif "storage recovered" in message:
+            metrics.limiter_fallback(active=False)
+
+
+def _watch_limiter() -> None:
+    logger = logging.getLogger(LIMITER_LOGGER)
+    if any(isinstance(h, _LimiterFallback) for h in logger.handlers):
+        return
+    logger.addHandler(_LimiterFallback())
+    if logger.getEffectiveLevel() > logging.INFO or not logging.getLogger().handlers:
+        # Its warnings and the recovery notice reach the error log (standard error).
+        errors = logging.StreamHandler(sys.stderr)
+        errors.setFormatter(
+            logging.Formatter("%(asctime)s [%(process)d] %(levelname)s %(message)s")
+        )
+        logger.addHandler(errors)
+        logger.setLevel(logging.INFO)
+
+
 def init_telemetry(app: Flask, *, access_log_enabled: bool) -> None:
     if access_log_enabled:
         _log_to_stdout()
+    _watch_limiter()
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_finish)

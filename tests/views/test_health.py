@@ -131,3 +131,22 @@ def test_access_log_is_json_without_queries_or_credentials(client, domain, acces
     joined = "\n".join(access_lines)
     for secret in ("Jane", "secret-token-value", "fn=", domain):
         assert secret not in joined
+
+
+def test_an_unreachable_redis_means_in_process_counting_said_in_metrics_and_log(  # type: ignore[no-untyped-def]
+    settings: Settings, domain: str, caplog
+) -> None:
+    app = create_app(
+        dataclasses.replace(
+            settings, ratelimit_enabled=True, ratelimit_storage_uri="redis://127.0.0.1:9/0"
+        )
+    )
+    try:
+        client = app.test_client()
+        with caplog.at_level(logging.WARNING, logger="flask-limiter"):
+            assert client.get(f"/domain/{domain}").status_code == 200
+        assert "falling back to in-memory storage" in caplog.text
+        text = client.get("/metrics").get_data(as_text=True)
+        assert "rdapd_ratelimit_storage_fallback 1.0" in text
+    finally:
+        app.extensions["rdapd"].db.dispose()
