@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -98,14 +99,18 @@ class _Series:
 
 
 _series: _Series | None = None
+_creating = threading.Lock()
 
 
 def series() -> _Series:
     """The metric objects of this process. One set per process (metrics are registered once
-    in prometheus_client's global registry), which is why it is module state."""
+    in prometheus_client's global registry), which is why it is module state; created under a
+    lock because a worker's threads may ask for it at once."""
     global _series  # noqa: PLW0603 - created once, on first use
     if _series is None:
-        _series = _Series()
+        with _creating:
+            if _series is None:
+                _series = _Series()
     return _series
 
 
