@@ -129,7 +129,7 @@ def main() -> None:
         results["gthread (rdapd serve)"] = measure(port)
     finally:
         stop(proc)
-    for name, r in results.items():
+    for r in results.values():
         run = r  # type: ignore[assignment]
         without = max(run["without"]["p99"], run["without_again"]["p99"])  # type: ignore[index]
         run["p99_ratio_with_without"] = round(run["with"]["p99"] / without, 2)  # type: ignore[index]

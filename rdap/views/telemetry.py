@@ -13,15 +13,16 @@ import orjson
 from flask import Flask, Response, current_app, g, request
 
 from rdap import metrics
-from rdap.principal import PUBLIC, Principal
-from rdap.ratelimit import PRINCIPAL_ATTR
+from rdap.views.identity import principal
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # A caller's id is kept only if it is short and plain (it goes into logs as it is).
 _GOOD_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
 
 access_log = logging.getLogger("rdap.access")
-LIMITER_LOGGER = "flask-limiter"
+# The rate limiter says when it counts in process because its storage is down, and when it
+# counts there again, only in its log: flask-limiter's logger, and rdap.ratelimit's own.
+LIMITER_LOGGERS = ("flask-limiter", "rdap.ratelimit")
 
 
 def _start() -> None:
@@ -31,8 +32,7 @@ def _start() -> None:
 
 
 def _role() -> str:
-    principal = g.get(PRINCIPAL_ATTR)
-    return principal.role if isinstance(principal, Principal) else PUBLIC
+    return principal().role
 
 
 def _finish(response: Response) -> Response:
@@ -80,30 +80,30 @@ def _log_to_stdout() -> None:
 
 
 class _LimiterFallback(logging.Handler):
-    """Turns flask-limiter's own log lines about its storage into the fallback gauge: it falls
-    back to in-process counters when Redis is unreachable and says so only in its log."""
+    """Turns the limiter's log lines about its storage into the fallback gauge."""
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if "falling back to in-memory storage" in message:
+        if "falling back to in-memory" in message:
             metrics.limiter_fallback(active=True)
-        elif "storage recovered" in message:
+        elif "storage recovered" in message or "answers again" in message:
             metrics.limiter_fallback(active=False)
 
 
 def _watch_limiter() -> None:
-    logger = logging.getLogger(LIMITER_LOGGER)
-    if any(isinstance(h, _LimiterFallback) for h in logger.handlers):
-        return
-    logger.addHandler(_LimiterFallback())
-    if logger.getEffectiveLevel() > logging.INFO or not logging.getLogger().handlers:
-        # Its warnings and the recovery notice reach the error log (standard error).
-        errors = logging.StreamHandler(sys.stderr)
-        errors.setFormatter(
-            logging.Formatter("%(asctime)s [%(process)d] %(levelname)s %(message)s")
-        )
-        logger.addHandler(errors)
-        logger.setLevel(logging.INFO)
+    for name in LIMITER_LOGGERS:
+        logger = logging.getLogger(name)
+        if any(isinstance(h, _LimiterFallback) for h in logger.handlers):
+            continue
+        logger.addHandler(_LimiterFallback())
+        if logger.getEffectiveLevel() > logging.INFO or not logging.getLogger().handlers:
+            # Its warnings and the recovery notice reach the error log (standard error).
+            errors = logging.StreamHandler(sys.stderr)
+            errors.setFormatter(
+                logging.Formatter("%(asctime)s [%(process)d] %(levelname)s %(message)s")
+            )
+            logger.addHandler(errors)
+            logger.setLevel(logging.INFO)
 
 
 def init_telemetry(app: Flask, *, access_log_enabled: bool) -> None:
