@@ -77,6 +77,8 @@ class _Armed:
     deadline: float
     connections: list[Any] = dataclasses.field(default_factory=list)
     fired: bool = False
+    # The unit of work this one runs inside, on the same thread, if any.
+    outer: _Armed | None = None
 
 
 def _cut(dbapi_connection: Any) -> None:
@@ -99,8 +101,9 @@ def _cut(dbapi_connection: Any) -> None:
 class Watchdog:
     """Cuts the connections of units of work that overrun their deadline.
 
-    One thread per process, started on first use (after a fork, anew): it holds the deadlines
-    of the units of work in progress in this process, which is why it is shared mutable state.
+    One per process (WATCHDOG), with one thread started on first use (after a fork, anew): it
+    holds the deadlines of the units of work in progress in this process, which is why it is
+    shared mutable state, shared by every Database the process makes.
     """
 
     def __init__(self, interval: float = WATCHDOG_INTERVAL) -> None:
@@ -138,7 +141,7 @@ class Watchdog:
 
     def arm(self, seconds: float) -> _Armed:
         self._ensure_thread()
-        armed = _Armed(time.monotonic() + seconds)
+        armed = _Armed(time.monotonic() + seconds, outer=self.current)
         with self._lock:
             self._armed.add(armed)
         self._local.armed = armed
@@ -155,8 +158,11 @@ class Watchdog:
         with self._lock:
             self._armed.discard(armed)
         if getattr(self._local, "armed", None) is armed:
-            self._local.armed = None
+            self._local.armed = armed.outer
         return armed.fired
+
+
+WATCHDOG = Watchdog()
 
 
 # --- engines ---------------------------------------------------------------------------------
@@ -268,7 +274,7 @@ class Database:
         self.url = url
         self.timeout = timeout
         self.max_lag = max_lag
-        self.watchdog = Watchdog()
+        self.watchdog = WATCHDOG
         self.engine = self._engine(url, connect_timeout)
         self.primary = Target("primary", self.engine, replica=False)
         self.replicas = [
