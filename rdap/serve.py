@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import gc
+import socket
+import struct
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.engine import make_url
 
+from rdap import metrics
 from rdap.escrow.parallel import available_cpus
 from rdap.settings import Settings
 
@@ -38,12 +44,36 @@ def settle_heap() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def bound_client_reads(seconds: float) -> Callable[[Any], None]:
+    """A gunicorn when_ready hook: every socket read or write on a client connection fails
+    after `seconds` without progress (SO_RCVTIMEO/SO_SNDTIMEO, which accepted sockets inherit
+    from the listening one on Linux), so a client that stops sending its headers or stops
+    reading its answer frees its thread instead of holding it."""
+    whole = int(seconds)
+    timeval = struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
+
+    def when_ready(server: Any) -> None:
+        for listener in server.LISTENERS:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+
+    return when_ready
+
+
 def gunicorn_options(settings: Settings, bind: str, **extra: Any) -> dict[str, Any]:
-    """The options `rdapd serve` uses; benchmarks reuse them so comparisons are like for like."""
+    """The options `rdapd serve` uses; benchmarks reuse them so comparisons are like for like.
+
+    Threaded workers: a connection waits for its first bytes on the worker's poller, not in a
+    thread, and a request whose client stalls is cut after settings.client_timeout, so slow
+    or idle clients cannot take every worker (sync workers each hold one connection while it
+    dawdles). On SIGTERM gunicorn stops accepting and lets requests in flight finish for up
+    to graceful_timeout seconds."""
     options: dict[str, Any] = {
         "bind": bind,
         "workers": settings.workers or default_workers(settings),
-        "worker_class": "sync",
+        "worker_class": "gthread",
+        "threads": settings.threads,
+        "when_ready": bound_client_reads(settings.client_timeout),
         "timeout": 30,
         "graceful_timeout": 10,
         "keepalive": 5,
@@ -79,7 +109,17 @@ class Server(BaseApplication):  # type: ignore[misc]
         return app
 
 
+def _worker_exited(_server: Any, worker: Any) -> None:
+    metrics.worker_exited(worker.pid)
+
+
 def serve(settings: Settings, bind: str, **extra: Any) -> None:
     from rdap import create_app
 
-    Server(lambda: create_app(settings), gunicorn_options(settings, bind, **extra)).run()
+    # Workers keep metric values in files that /metrics of any worker sums (multiprocess mode).
+    if settings.metrics_dir:
+        metrics.use_directory(Path(settings.metrics_dir), wipe=True)
+    else:
+        metrics.use_directory(Path(tempfile.mkdtemp(prefix="rdapd-metrics-")), wipe=False)
+    options = {"child_exit": _worker_exited, **gunicorn_options(settings, bind, **extra)}
+    Server(lambda: create_app(settings), options).run()

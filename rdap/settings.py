@@ -38,8 +38,18 @@ class Settings:
     instance_path: Path = PROJECT_ROOT / "instance"
     # SQLAlchemy URL; empty means SQLite under instance_path.
     database_url: str = ""
-    # Optional read-replica URL for lookups; empty means use database_url.
+    # Read replicas for lookups and searches (comma-separated URLs; a comma inside a URL is
+    # written %2C); empty means the primary answers them. Writes always go to the primary.
+    database_read_urls: tuple[str, ...] = ()
+    # Deprecated: one read replica; a one-element RDAP_DATABASE_READ_URLS.
     database_read_url: str = ""
+    # Seconds one unit of database work (checkout and statements) may take before it is cut and
+    # the request answered 503; also PostgreSQL's statement_timeout and SQLite's busy timeout.
+    database_timeout: float = 2.0
+    # Seconds to establish a new PostgreSQL connection (libpq counts whole seconds, at least 2).
+    database_connect_timeout: int = 2
+    # Seconds of replication lag past which a replica is left out of reads.
+    database_replica_max_lag: float = 10.0
     # Public base URL of this service (for links); empty means derive from each request.
     base_url: str = ""
     # flask-limiter storage: memory:// or redis://host:port/db.
@@ -61,8 +71,18 @@ class Settings:
     proxy_count: int = 0
     # Gunicorn workers for `rdapd serve`; 0 = derived from CPU count.
     workers: int = 0
+    # Threads per worker: requests one worker answers at once.
+    threads: int = 8
+    # Seconds a client may leave a request (or the reading of its answer) without progress
+    # before its connection is closed.
+    client_timeout: float = 5.0
     # Log level for the service.
     log_level: str = "INFO"
+    # One JSON line per request on standard output (request id, route, status, duration, role).
+    access_log: bool = True
+    # Where metric values of `rdapd serve` workers (and of imports, for a server on the same
+    # host to report) are kept; empty means a fresh temporary directory per server.
+    metrics_dir: str = ""
     # Comma-separated list; TLDs served even before any deposit names them.
     tlds: tuple[str, ...] = ()
     # --- OAuth 2.0 / RFC 9560 (rdap.oauth, rdap.auth) ---
@@ -112,8 +132,16 @@ class Settings:
         return f"sqlite:///{self.instance_path / 'rdapd.sqlite3'}"
 
     @property
+    def effective_read_urls(self) -> tuple[str, ...]:
+        """The read replicas; RDAP_DATABASE_READ_URL counts as a one-element list."""
+        if self.database_read_urls:
+            return self.database_read_urls
+        return (self.database_read_url,) if self.database_read_url else ()
+
+    @property
     def effective_read_url(self) -> str:
-        return self.database_read_url or self.effective_database_url
+        """Where lookups read first: the first replica, or the primary."""
+        return next(iter(self.effective_read_urls), self.effective_database_url)
 
     @property
     def effective_oauth_issuer(self) -> str:
@@ -131,6 +159,8 @@ def _convert(key: str, field: dataclasses.Field[Any], raw: str) -> Any:
             return _bool(raw)
         if kind in ("int", int):
             return int(raw)
+        if kind in ("float", float):
+            return float(raw)
         if kind in ("Path", Path):
             return Path(raw)
         if kind in ("tuple[str, ...]",):

@@ -26,7 +26,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Final
 from xml.sax.saxutils import escape
@@ -36,6 +36,9 @@ import idna
 from rdap.escrow import parser as p
 
 DEFAULT_WATERMARK: Final = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+# Progress reports: (what, done, total), every PROGRESS_EVERY objects of that kind.
+Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY: Final = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -561,9 +564,18 @@ class _Plan:
 
 class _Writer:
     def __init__(
-        self, out: IO[str], tld: str, *, size: int, seed: int, markers: bool, watermark: dt.datetime
+        self,
+        out: IO[str],
+        tld: str,
+        *,
+        size: int,
+        seed: int,
+        markers: bool,
+        watermark: dt.datetime,
+        progress: Progress | None = None,
     ) -> None:
         self.out = out
+        self.progress = progress
         self.tld = tld
         self.seed = seed
         self.markers_on = markers
@@ -834,6 +846,8 @@ class _Writer:
             self._contact(handle, registrar, country, person=person, org=None, rng=rng, k=j)
             self._facts(handle, legal=False, rng=rng, k=j, country=country, registrant=False)
         for k in range(self.plan.n_registrants):
+            if self.progress is not None and k % PROGRESS_EVERY == 0:
+                self.progress("registrants", k, self.plan.n_registrants)
             registrar = self.plan.registrar(k)
             country = COUNTRIES[(k * 11 + self.seed) % len(COUNTRIES)]
             natural = self.plan.natural_registrant(k)
@@ -921,6 +935,8 @@ class _Writer:
         w = self.w
         suffix = self.roid_suffix
         for i in range(plan.size):
+            if self.progress is not None and i % PROGRESS_EVERY == 0:
+                self.progress("domains", i, plan.size)
             name, uname, table, original = self.domain_name(i)
             k = plan.registrant(i)
             registrar = plan.registrar(k)
@@ -1036,14 +1052,18 @@ def write_deposit(
     seed: int = 1,
     markers: bool = False,
     watermark: dt.datetime = DEFAULT_WATERMARK,
+    progress: Progress | None = None,
 ) -> GeneratedDeposit:
-    """Write a FULL deposit to a text stream; see `generate_deposit`."""
+    """Write a FULL deposit to a text stream; see `generate_deposit`. `progress(kind, done,
+    total)` is told how far the registrants and the domains are, every PROGRESS_EVERY."""
     tld = p.normalize_name(tld)[0]
     if "." in tld:
         raise ValueError(f"{tld!r} is not a single-label TLD")
     if size < 1:
         raise ValueError("size must be at least 1")
-    writer = _Writer(out, tld, size=size, seed=seed, markers=markers, watermark=watermark)
+    writer = _Writer(
+        out, tld, size=size, seed=seed, markers=markers, watermark=watermark, progress=progress
+    )
     plan = writer.plan
     counts = {
         p.DOMAIN: size,
@@ -1070,6 +1090,8 @@ def write_deposit(
     writer.contacts()
     writer.hosts()
     writer.domains()
+    if progress is not None:
+        progress("domains", size, size)
     writer.nndn()
     out.write("</rde:contents>\n</rde:deposit>\n")
     return GeneratedDeposit(
@@ -1092,6 +1114,7 @@ def generate_deposit(
     seed: int = 1,
     markers: bool = False,
     watermark: dt.datetime = DEFAULT_WATERMARK,
+    progress: Progress | None = None,
 ) -> GeneratedDeposit:
     """Write a FULL deposit of `size` domains for `tld` to `path` (deterministic in all arguments).
 
@@ -1101,7 +1124,13 @@ def generate_deposit(
     target = Path(path)
     with target.open("w", encoding="utf-8", newline="\n", buffering=1 << 20) as out:
         result = write_deposit(
-            out, tld=tld, size=size, seed=seed, markers=markers, watermark=watermark
+            out,
+            tld=tld,
+            size=size,
+            seed=seed,
+            markers=markers,
+            watermark=watermark,
+            progress=progress,
         )
     return dataclasses.replace(result, path=target)
 

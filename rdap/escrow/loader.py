@@ -1321,10 +1321,15 @@ def _deposit_chunks(
     return produce(p.parse_deposit(source), True)
 
 
+# Progress reports of an import: (phase, objects read so far).
+ImportProgress = Callable[[str, int], None]
+
+
 def _stage_all(
     st: _Stager,
     chunks: Iterable[_Chunk],
     identified: Callable[[p.DepositInfo, p.Header], None],
+    progress: ImportProgress | None = None,
 ) -> tuple[p.DepositInfo, p.Header, dict[str, int]]:
     """Stage every chunk; `identified` is called as soon as the deposit's watermark and TLD
     are known (the header comes first in deposits we know, so before most of the staging)."""
@@ -1354,6 +1359,8 @@ def _stage_all(
         st.add_chunk(chunk)
         for kind, n in chunk.counts.items():
             counts[kind] += n
+        if progress is not None:
+            progress("read", sum(counts.values()))
     st.flush()
     if info is None:  # the parser raises first; kept for type narrowing
         raise DepositError("line 1: <rde:deposit>: missing <rde:watermark>")
@@ -1494,6 +1501,7 @@ def import_deposit(
     now: Callable[[], dt.datetime] | None = None,
     workers: int | None = None,
     force: bool = False,
+    progress: ImportProgress | None = None,
 ) -> ImportResult:
     """Replace the data of the deposit's TLD with that FULL deposit, in one transaction; other
     TLDs' data stays as it is.
@@ -1502,11 +1510,13 @@ def import_deposit(
     when the deposit is refused; StaleDeposit when its watermark is older than that of the
     deposit loaded for its TLD, unless `force`. `workers` parser processes share the parsing
     (default: one per CPU, up to MAX_WORKERS, for deposit files of PARALLEL_MIN_BYTES or more).
+    `progress(phase, objects)` hears of each chunk read ("read") and the start of the copy
+    into the registry tables ("copy").
     """
     started = time.perf_counter()
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     phases: dict[str, float] = {}
-    with db.engine.connect() as conn:
+    with db.bulk_connection() as conn:
         cache_size = _widen_sqlite_cache(conn)
         try:
             with conn.begin():
@@ -1524,8 +1534,11 @@ def import_deposit(
                         st,
                         chunks,
                         lambda info, header: _check_watermark(conn, info, header.tld, force=force),
+                        progress,
                     )
                 phases["parse and stage"] = time.perf_counter() - started
+                if progress is not None:
+                    progress("copy", sum(counts.values()))
                 _check_tld(conn, header.tld)
                 for table, column in STAGE_INDEXES:
                     conn.execute(text(f"CREATE INDEX {table.name}_ix ON {table.name} ({column})"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from rdap import errors
@@ -75,7 +76,9 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(DBAPIError)
-    def _database_unavailable(exc: DBAPIError) -> Response:
+    @app.errorhandler(PoolTimeout)  # no connection free in time, or a unit of work cut (rdap.db)
+    @app.errorhandler(DisconnectionError)
+    def _database_unavailable(exc: Exception) -> Response:
         # Unreachable database, missing schema, lock timeouts: the service, not the query, is
         # at fault. The cause goes to the log only (it may name hosts or tables).
         log.error("database error while answering a request: %s", exc.__class__.__name__)

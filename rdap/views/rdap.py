@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 
+from rdap import metrics
 from rdap import query as q
 from rdap.errors import QueryError
 from rdap.lookup import LookupContext, lookup
@@ -65,6 +66,8 @@ def answer(query: q.Query) -> Response:
     with rt.db.read_connection() as connection:
         repo = Repository(connection, rt.facts)
         document = lookup(query, principal(), repo=repo, policy=rt.policy, ctx=ctx)
+    if document.disclosed:
+        metrics.count_disclosure(principal().role)
     return rdap_response(
         rdap_json.render(
             document,
