@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rdap.views import errors, openapi, rdap, registrar
+from rdap.views import errors, framing, headers, openapi, rdap, registrar
 
 
 def register(app: Flask) -> None:
+    # Every request, before any blueprint's hooks: framing limits, CORS preflight.
+    app.before_request(framing.refuse_oversized)
+    app.before_request(headers.preflight)
+    app.after_request(headers.cors)
+    app.wsgi_app = framing.ReadableBody(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(rdap.blueprint)
     app.register_blueprint(registrar.blueprint)
     app.register_blueprint(openapi.blueprint)

@@ -122,11 +122,3 @@ def rdap_query(path: str) -> Response:
         raise QueryError("the query is too long")
     segments = path.split("/")
     return answer(q.parse_path(segments))
-
-
-@blueprint.after_app_request
-def cors(response: Response) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers.setdefault("Access-Control-Allow-Headers", "Authorization, Accept")
-    response.headers.setdefault("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate")
-    return response
