@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rdap.views import errors, framing, headers, openapi, rdap, registrar
+from rdap.views import errors, framing, headers, openapi, rdap, registrar, terms
 
 
 def register(app: Flask) -> None:
@@ -16,4 +16,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(rdap.blueprint)
     app.register_blueprint(registrar.blueprint)
     app.register_blueprint(openapi.blueprint)
+    app.register_blueprint(terms.blueprint)
     errors.register(app)

@@ -92,6 +92,38 @@ def accuracy() -> Response:
     return _json(accuracy_report.report_json(page, next_href=next_href))
 
 
+@blueprint.get("/complaints")
+@limit_rdap(LOOKUP)
+def complaint_guide() -> Response:
+    """Where domain answers' complaint link leads: how to file one (the API is in openapi.json)."""
+    url = f"{_base_url()}/complaints"
+    return _json(
+        {
+            "title": "Registration data inaccuracy complaints",
+            "description": [
+                "To report inaccurate registration data of a domain registered here, POST a JSON "
+                f"object to {url} with Content-Type: {JSON}.",
+                "The complaint is forwarded to the domain's sponsoring registrar. The answer (201) "
+                "gives a status URL in its Location header; only its holder can follow it.",
+            ],
+            "method": "POST",
+            "contentType": JSON,
+            "members": {
+                "domain": "required: the domain name, as A-label or U-label",
+                "fields": "required: the inaccurate fields, one or more of 'fields' below",
+                "description": "required: what is wrong, at most "
+                f"{complaints.MAX_DESCRIPTION} characters",
+                "reporterEmail": "optional: your email address, seen only by registry staff",
+            },
+            "fields": list(complaints.FIELDS),
+            "links": [
+                {"rel": "self", "href": url, "type": JSON},
+                {"rel": "describedby", "href": f"{_base_url()}/openapi.json", "type": JSON},
+            ],
+        }
+    )
+
+
 @blueprint.post("/complaints")
 @limit_rdap(SEARCH)
 def submit_complaint() -> Response:
