@@ -42,6 +42,8 @@ class Settings:
     database_read_url: str = ""
     # Public base URL of this service (for links); empty means derive from each request.
     base_url: str = ""
+    # max-age (seconds) of anonymous answers in shared caches; authenticated ones are never stored.
+    cache_max_age: int = 60
     # flask-limiter storage: memory:// or redis://host:port/db.
     ratelimit_storage_uri: str = "memory://"
     # Rate limits off entirely (tests of other concerns, benchmarks of the bare pipeline).

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     app.before_request(framing.refuse_oversized)
     app.before_request(headers.preflight)
     app.after_request(headers.cors)
+    app.after_request(headers.caching)
     app.wsgi_app = framing.ReadableBody(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(rdap.blueprint)
     app.register_blueprint(registrar.blueprint)
