@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import socket
@@ -16,7 +17,7 @@ from sqlalchemy.engine import make_url
 from rdap.errors import RdapError
 from rdap.escrow.parallel import available_cpus
 from rdap.render import rdap_json
-from rdap.settings import Settings
+from rdap.settings import LOCAL_HOSTS, Settings
 from rdap.views.errors import HTTP_MESSAGES
 
 log = logging.getLogger("rdap.serve")
@@ -181,6 +182,45 @@ class RdapThreaded(_RdapErrorPages, GunicornThreadWorker):  # type: ignore[misc]
 WORKERS = {"sync": f"{__name__}.RdapSync", "gthread": f"{__name__}.RdapThreaded"}
 
 
+# --- where the server is reached ----------------------------------------------------------------
+
+
+def _bind_host_port(bind: str) -> tuple[str, str] | None:
+    """(host, port) of a TCP bind address; None for a Unix socket or a file descriptor."""
+    if bind.startswith(("unix:", "fd://")) or "/" in bind:
+        return None
+    if bind.startswith("["):
+        host, _, rest = bind[1:].partition("]")
+        return host, rest.lstrip(":") or "8000"
+    host, _, port = bind.partition(":")
+    return host, port or "8000"
+
+
+def settings_for_bind(settings: Settings, bind: str) -> Settings:
+    """The settings of the processes `rdapd serve` starts on `bind`. Without RDAP_BASE_URL, the
+    OAuth issuer (metadata, /help, tokens' iss and aud) names the bound address, and that
+    address is an allowed Host; a wildcard bind (0.0.0.0, ::) names localhost and needs
+    RDAP_BASE_URL or RDAP_ALLOWED_HOSTS to be reached under any other name."""
+    found = _bind_host_port(bind)
+    if settings.base_url or found is None:
+        return settings
+    host, port = found
+    wildcard = host in ("", "0.0.0.0", "::")  # noqa: S104 - recognising, not binding
+    changes: dict[str, Any] = {}
+    if not settings.oauth_issuer:
+        name = "localhost" if wildcard else host
+        changes["oauth_issuer"] = f"http://{f'[{name}]' if ':' in name else name}:{port}"
+    if wildcard:
+        log.warning(
+            "RDAP_BASE_URL is not set: answering only the Host names %s; set RDAP_BASE_URL to "
+            "the public URL (links and the OAuth issuer follow it) or RDAP_ALLOWED_HOSTS",
+            ", ".join(settings.allowed_hosts or LOCAL_HOSTS),
+        )
+    elif not settings.allowed_hosts:
+        changes["allowed_hosts"] = (*LOCAL_HOSTS, host)
+    return dataclasses.replace(settings, **changes)
+
+
 class Server(BaseApplication):  # type: ignore[misc]
     """Gunicorn running a WSGI app built by `factory` in each worker (after fork)."""
 
@@ -203,4 +243,5 @@ class Server(BaseApplication):  # type: ignore[misc]
 def serve(settings: Settings, bind: str, **extra: Any) -> None:
     from rdap import create_app
 
+    settings = settings_for_bind(settings, bind)
     Server(lambda: create_app(settings), gunicorn_options(settings, bind, **extra)).run()

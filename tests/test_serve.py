@@ -1,8 +1,9 @@
 """Serving: worker count follows where lookups read from, workers settle their heap, and a real
-gunicorn answers every error as RDAP and reads bodies safely."""
+gunicorn answers every error as RDAP, names its own address, and reads bodies safely."""
 
 from __future__ import annotations
 
+import base64
 import gc
 import json
 from collections.abc import Iterator
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 
 from rdap import serve
-from rdap.settings import Settings
-from tests.served import request, served, server_env
+from rdap.settings import LOCAL_HOSTS, Settings
+from tests.served import get, request, served, server_env
 
 
 @pytest.fixture(autouse=True)
@@ -172,6 +173,73 @@ def test_cors_preflight_is_answered(server: int) -> None:
     assert "Authorization" in headers["access-control-allow-headers"]
     assert int(headers["access-control-max-age"]) > 0
     assert headers["access-control-allow-origin"] == "*"
+
+
+def test_a_forged_host_is_refused(server: int) -> None:
+    _rdap_error(request(server, b"GET /help HTTP/1.1\r\nHost: evil.example\r\n\r\n"), 400)
+
+
+def test_served_issuer_names_the_bound_address(server: int, make_client) -> None:  # type: ignore[no-untyped-def]
+    here = f"http://127.0.0.1:{server}"
+    status, meta = get(server, "/.well-known/oauth-authorization-server")
+    assert status == 200
+    assert meta["issuer"] == here
+    assert meta["token_endpoint"] == f"{here}/oauth/token"
+    assert meta["jwks_uri"] == f"{here}/oauth/jwks"
+    status, help_ = get(server, "/help")
+    providers = help_["farv1_openidcConfiguration"]["openidcProviders"]
+    assert [p["iss"] for p in providers] == [here]
+    assert help_["notices"][0]["links"][0]["value"] == f"{here}/help"
+    client_id, secret = make_client()
+    form = b"grant_type=client_credentials"
+    credentials = base64.b64encode(f"{client_id}:{secret}".encode())
+    status, _, body = request(
+        server,
+        b"POST /oauth/token HTTP/1.1\r\n"
+        + f"Host: 127.0.0.1:{server}\r\n".encode()
+        + b"Authorization: Basic "
+        + credentials
+        + b"\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        + b"Content-Length: %d\r\n\r\n" % len(form)
+        + form,
+    )
+    assert status == 200, body
+    payload = json.loads(body)["access_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["iss"] == claims["aud"] == here
+    # ... and the server accepts its own token.
+    status, _ = get(
+        server, "/help", {"Authorization": f"Bearer {json.loads(body)['access_token']}"}
+    )
+    assert status == 200
+
+
+# --- what `rdapd serve` derives from the address it binds to --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bind", "issuer", "hosts"),
+    [
+        ("127.0.0.1:18181", "http://127.0.0.1:18181", (*LOCAL_HOSTS, "127.0.0.1")),
+        ("[::1]:8080", "http://[::1]:8080", (*LOCAL_HOSTS, "::1")),
+        ("rdap.test:8443", "http://rdap.test:8443", (*LOCAL_HOSTS, "rdap.test")),
+        ("0.0.0.0:8080", "http://localhost:8080", ()),
+    ],
+)
+def test_bind_address_gives_issuer_and_allowed_host(bind: str, issuer: str, hosts: tuple) -> None:  # type: ignore[type-arg]
+    settings = serve.settings_for_bind(Settings(), bind)
+    assert settings.effective_oauth_issuer == issuer
+    assert settings.allowed_hosts == hosts
+
+
+def test_a_configured_base_url_or_issuer_wins_over_the_bind_address() -> None:
+    based = Settings(base_url="https://rdap.example/")
+    assert serve.settings_for_bind(based, "127.0.0.1:18181") == based
+    assert based.effective_oauth_issuer == "https://rdap.example"
+    named = serve.settings_for_bind(Settings(oauth_issuer="https://id.example"), "127.0.0.1:1")
+    assert named.effective_oauth_issuer == "https://id.example"
+    unix = Settings()
+    assert serve.settings_for_bind(unix, "unix:/run/rdapd.sock") == unix
 
 
 def test_served_workers_answer_their_errors_as_rdap() -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rdap.views import errors, framing, headers, openapi, rdap, registrar, terms
+from rdap.views import errors, framing, headers, openapi, rdap, registrar, terms, urls
 
 
 def register(app: Flask) -> None:
-    # Every request, before any blueprint's hooks: framing limits, CORS preflight.
+    # Every request, before any blueprint's hooks: framing limits, the Host, CORS preflight.
     app.before_request(framing.refuse_oversized)
+    app.before_request(urls.check_host)
     app.before_request(headers.preflight)
     app.after_request(headers.cors)
     app.after_request(headers.caching)
