@@ -22,6 +22,7 @@ def preflight() -> Response | None:
     adapter = current_app.create_url_adapter(request)
     methods = sorted(adapter.allowed_methods() if adapter is not None else {"GET", "HEAD"})
     response = Response(status=204)
+    del response.headers["Content-Type"]  # no content, so no type
     response.headers["Allow"] = ", ".join(methods)
     response.headers["Access-Control-Allow-Methods"] = ", ".join(methods)
     response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
