@@ -163,3 +163,22 @@ def test_complaint_guide_says_how_to_file(client) -> None:  # type: ignore[no-un
     assert set(guide["members"]) == {"domain", "fields", "description", "reporterEmail"}
     assert "registrant.email" in guide["fields"]
     assert {link["rel"] for link in guide["links"]} == {"self", "describedby"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the operator's contact form (service file contact_uri, {base_url}/contact by default) "
+    "is a vCard contact-uri, not a link object; the web page behind it does not exist yet",
+)
+def test_the_contact_form_resolves(client, registry) -> None:  # type: ignore[no-untyped-def]
+    body = client.get(f"/domain/{registry['domain']}").get_json()
+    uris = [
+        prop[3]
+        for entity in body["entities"]
+        for prop in entity.get("vcardArray", [None, []])[1]
+        if prop[0] == "contact-uri"
+    ]
+    assert uris
+    for uri in uris:
+        parts = urlsplit(uri)
+        assert client.get(f"{parts.path}?{parts.query}").status_code < 400, uri
