@@ -83,6 +83,8 @@ def _paths(db: Database) -> Iterator[str]:
     yield "/domains/reverse_search/entity?fn=PII*"
     yield "/domains/reverse_search/entity?email=x@y.example"
     yield "/help"
+    yield "/terms"
+    yield "/complaints"
     yield "/domain/unknown-name.post"
     yield "/domain/bad_name.post"
     yield "/entity/NOPE"

@@ -40,6 +40,7 @@ def init_oauth(app: Flask, settings: Settings, db: Database) -> OAuthState:
         query_client=lambda client_id: service.load_client(db, client_id),
         save_token=lambda token, request: None,  # stateless JWTs: nothing to store
     )
+    server.register_client_auth_method("client_secret_basic", service.client_secret_basic)
     server.register_token_generator("default", service.AccessTokens(settings, db))
     server.register_grant(service.ClientCredentials)
 

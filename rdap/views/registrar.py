@@ -15,6 +15,7 @@ from rdap.paging import CursorCodec, page_size
 from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.runtime import Runtime
 from rdap.views.identity import identify, principal
+from rdap.views.urls import base_url
 
 blueprint = Blueprint("registrar", __name__)
 blueprint.before_request(identify)
@@ -26,11 +27,6 @@ MAX_BODY = 16 * 1024
 def _runtime() -> Runtime:
     rt: Runtime = current_app.extensions["rdapd"]
     return rt
-
-
-def _base_url() -> str:
-    configured = _runtime().settings.base_url
-    return configured.rstrip("/") if configured else request.host_url.rstrip("/")
 
 
 def _codec(purpose: str) -> CursorCodec:
@@ -70,7 +66,7 @@ def _page_args() -> tuple[int, str | None]:
 def _next_href(path: str, count: int, cursor: str | None) -> str | None:
     if cursor is None:
         return None
-    return f"{_base_url()}{path}?{urlencode({'count': count, 'cursor': cursor})}"
+    return f"{base_url()}{path}?{urlencode({'count': count, 'cursor': cursor})}"
 
 
 @blueprint.get("/registrar/accuracy")
@@ -92,6 +88,38 @@ def accuracy() -> Response:
     return _json(accuracy_report.report_json(page, next_href=next_href))
 
 
+@blueprint.get("/complaints")
+@limit_rdap(LOOKUP)
+def complaint_guide() -> Response:
+    """Where domain answers' complaint link leads: how to file one (the API is in openapi.json)."""
+    url = f"{base_url()}/complaints"
+    return _json(
+        {
+            "title": "Registration data inaccuracy complaints",
+            "description": [
+                "To report inaccurate registration data of a domain registered here, POST a JSON "
+                f"object to {url} with Content-Type: {JSON}.",
+                "The complaint is forwarded to the domain's sponsoring registrar. The answer (201) "
+                "gives a status URL in its Location header; only its holder can follow it.",
+            ],
+            "method": "POST",
+            "contentType": JSON,
+            "members": {
+                "domain": "required: the domain name, as A-label or U-label",
+                "fields": "required: the inaccurate fields, one or more of 'fields' below",
+                "description": "required: what is wrong, at most "
+                f"{complaints.MAX_DESCRIPTION} characters",
+                "reporterEmail": "optional: your email address, seen only by registry staff",
+            },
+            "fields": list(complaints.FIELDS),
+            "links": [
+                {"rel": "self", "href": url, "type": JSON},
+                {"rel": "describedby", "href": f"{base_url()}/openapi.json", "type": JSON},
+            ],
+        }
+    )
+
+
 @blueprint.post("/complaints")
 @limit_rdap(SEARCH)
 def submit_complaint() -> Response:
@@ -99,7 +127,7 @@ def submit_complaint() -> Response:
     with _runtime().db.session_scope() as session:
         complaint = complaints.submit(session, body, now=_now())
         answer = complaints.status_json(complaint)
-    status_url = f"{_base_url()}/complaints/{answer['id']}"
+    status_url = f"{base_url()}/complaints/{answer['id']}"
     answer["links"] = [{"rel": "self", "href": status_url, "type": JSON}]
     response = _json(answer, 201)
     response.headers["Location"] = status_url
