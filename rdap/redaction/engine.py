@@ -13,6 +13,7 @@ from rdap.document import FullDocument, Subject
 from rdap.principal import Principal
 from rdap.redaction import jsonpath
 from rdap.redaction.policy import FAIL_CLOSED, NOT_PERSONAL, Element, ElementPlan, Policy, RolePlan
+from rdap.redaction.readonly import ObjectView
 
 _KEY = object()  # only this module can build a RedactedDocument
 
@@ -25,21 +26,80 @@ class Decision:
     rule: str  # a rule id from the role file, or "fail-closed" / "not-personal"
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
 class RedactedDocument:
-    """A document fit to render: the only type renderers accept. Built only by `redact()`."""
+    """A document fit to render: the only type renderers accept. Built only by `redact()`.
 
-    body: dict[str, Any]
-    redacted: tuple[dict[str, Any], ...]  # RFC 9537 redacted objects
-    decisions: Mapping[str, Decision]  # element id → decision
-    disclosed: frozenset[str]  # element ids shown only because of a grant (audit these)
-    policy_revision: str
-    subject: Subject
-    _key: object = dataclasses.field(default=None, repr=False, kw_only=True)
+    Read-only all the way down, because its body shares every part redaction left alone with
+    the full document (and with other answers): `body` is the top-level RDAP object as a
+    read-only Mapping, whose objects are read-only Mappings and arrays read-only Sequences (not
+    dict or list); `redacted` holds the RFC 9537 declarations as read-only Mappings. Read them
+    like plain JSON; `rdap.redaction.json_bytes` serializes them (and anything holding them).
+    """
 
-    def __post_init__(self) -> None:
-        if self._key is not _KEY:
+    __slots__ = ("_body", "_decisions", "_disclosed", "_policy_revision", "_redacted", "_subject")
+    _body: ObjectView
+    _redacted: tuple[ObjectView, ...]
+    _decisions: Mapping[str, Decision]
+    _disclosed: frozenset[str]
+    _policy_revision: str
+    _subject: Subject
+
+    def __init__(
+        self,
+        *,
+        body: dict[str, Any],
+        redacted: tuple[ObjectView, ...],
+        decisions: Mapping[str, Decision],
+        disclosed: frozenset[str],
+        policy_revision: str,
+        subject: Subject,
+        _key: object = None,
+    ) -> None:
+        if _key is not _KEY:
             raise TypeError("RedactedDocument is created only by rdap.redaction.redact()")
+        for name, value in (
+            ("_body", ObjectView(body)),
+            ("_redacted", redacted),
+            ("_decisions", decisions),
+            ("_disclosed", disclosed),
+            ("_policy_revision", policy_revision),
+            ("_subject", subject),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a RedactedDocument is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a RedactedDocument is read-only")
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        """The RDAP object, read-only (views: nothing is copied)."""
+        return self._body
+
+    @property
+    def redacted(self) -> tuple[Mapping[str, Any], ...]:
+        """The RFC 9537 `redacted` objects, read-only (shared between answers)."""
+        return self._redacted
+
+    @property
+    def decisions(self) -> Mapping[str, Decision]:
+        """Element id → decision."""
+        return self._decisions
+
+    @property
+    def disclosed(self) -> frozenset[str]:
+        """Element ids shown only because of a grant (audit these)."""
+        return self._disclosed
+
+    @property
+    def policy_revision(self) -> str:
+        return self._policy_revision
+
+    @property
+    def subject(self) -> Subject:
+        return self._subject
 
 
 _EMPTY, _REMOVE, _STRIP, _DECLARE = "emptyValue", "removal", "partialValue", "declare"
@@ -83,15 +143,17 @@ class _EntityOutcome:
     walk: _Walker = dataclasses.field(compare=False)  # the ops' paths, compiled (see _compile)
     contact_uri: bool  # an element that asks for a contact-uri is hidden
     # entity path → one RFC 9537 declaration per op. They depend only on the op and where the
-    # entity sits, so each is built once and shared (read-only; renderers copy what they emit).
-    _declarations: dict[str, tuple[dict[str, Any], ...]] = dataclasses.field(
+    # entity sits, so each is built once and shared (as read-only views).
+    _declarations: dict[str, tuple[ObjectView, ...]] = dataclasses.field(
         default_factory=dict, compare=False, repr=False
     )
 
-    def declarations(self, prefix: str) -> tuple[dict[str, Any], ...]:
+    def declarations(self, prefix: str) -> tuple[ObjectView, ...]:
         found = self._declarations.get(prefix)
         if found is None:
-            found = self._declarations[prefix] = tuple(_declaration(op, prefix) for op in self.ops)
+            found = self._declarations[prefix] = tuple(
+                ObjectView(_declaration(op, prefix)) for op in self.ops
+            )
         return found
 
 
@@ -127,7 +189,7 @@ def redact(
     # Copy-on-write: containers are copied only on the way to what changes.
     body = document.body.copy()
     copied = {id(body)}
-    redacted: list[dict[str, Any]] = []
+    redacted: list[ObjectView] = []
     decisions: dict[str, Decision] = {}
     disclosed: list[str] = []
     outcomes = [
@@ -408,7 +470,7 @@ def _apply(
     prefix: str,
     contact_role: str,
     outcome: _EntityOutcome,
-    redacted: list[dict[str, Any]],
+    redacted: list[ObjectView],
     contact_uri: str | None,
     copied: set[int],
 ) -> None:
