@@ -12,7 +12,15 @@ from typing import Any, TypeAlias
 from rdap.document import FullDocument, Subject
 from rdap.principal import Principal
 from rdap.redaction import jsonpath
-from rdap.redaction.policy import FAIL_CLOSED, NOT_PERSONAL, Element, ElementPlan, Policy, RolePlan
+from rdap.redaction.policy import (
+    FAIL_CLOSED,
+    NOT_PERSONAL,
+    PERSON_KINDS,
+    Element,
+    ElementPlan,
+    Policy,
+    RolePlan,
+)
 from rdap.redaction.readonly import ObjectView
 
 _KEY = object()  # only this module can build a RedactedDocument
@@ -160,17 +168,57 @@ class _EntityOutcome:
 def _declaration(op: _Op, prefix: str) -> dict[str, Any]:
     """The `redacted` object for one op (RFC 9537 §4.2): emptied and stripped values keep a
     postPath to what is left; removed ones a prePath to where they were."""
-    element = op.element
     member, suffix = {_EMPTY: ("postPath", ""), _STRIP: ("postPath", "[3]")}.get(
         op.action, ("prePath", "")
     )
+    method = _REMOVE if op.action == _DECLARE else op.action
+    return _declared(op.element, member, prefix + op.element.suffix + suffix, method)
+
+
+def _declared(element: Element, member: str, path: str, method: str) -> dict[str, Any]:
     return {
         "name": {"type" if element.registered else "description": element.name},
-        member: prefix + element.suffix + suffix,
+        member: path,
         "pathLang": "jsonpath",
-        "method": _REMOVE if op.action == _DECLARE else op.action,
+        "method": method,
         "reason": {"description": element.reason},
     }
+
+
+def removal_declaration(element: Element, pre_path: str) -> dict[str, Any]:
+    """The RFC 9537 `redacted` object declaring that `element` was removed from `pre_path`
+    (a JSONPath into the answer), named and reasoned as RDAP answers declare it."""
+    return _declared(element, "prePath", pre_path, _REMOVE)
+
+
+def contact_decisions(
+    policy: Policy,
+    principal: Principal,
+    contact_role: str,
+    *,
+    registrar_id: int | None,
+    person_kind: str | None,
+    consent: frozenset[str] = frozenset(),
+    domain: str | None = None,
+    now: dt.datetime,
+) -> Mapping[str, Decision]:
+    """Element id → decision for one contact in `contact_role` of an object (`domain`) that
+    `registrar_id` sponsors: what `redact()` decides for it, for answers that report on a
+    contact outside an RDAP document (the accuracy report, complaints).
+
+    `person_kind=None` means the contact's facts are not at hand: an element is then shown only
+    if it would be both for a natural and for a legal person (fail closed)."""
+    plan = policy.plan(principal.role)
+    sponsor = principal.sponsors(registrar_id)
+    granted = _granted(principal, frozenset({domain}) if domain else frozenset(), now)
+    kinds = PERSON_KINDS if person_kind is None else (person_kind,)
+    decided: dict[str, Decision] = {}
+    for kind in kinds:
+        outcome = _outcome(plan, contact_role, kind, consent, sponsor=sponsor, granted=granted)
+        for element_id, decision in outcome.decisions:
+            if element_id not in decided or not decision.shown:
+                decided[element_id] = decision
+    return MappingProxyType(decided)
 
 
 def redact(
@@ -185,7 +233,7 @@ def redact(
     plan = policy.plan(principal.role)
     subject = document.subject
     sponsor = principal.sponsors(subject.registrar_id)
-    granted = _granted(principal, subject, now)
+    granted = _granted(principal, subject.domains, now)
     # Copy-on-write: containers are copied only on the way to what changes.
     body = document.body.copy()
     copied = {id(body)}
@@ -259,11 +307,11 @@ def _writable_entity(parent: Any, key: jsonpath.Key | None, copied: set[int]) ->
     return entity
 
 
-def _granted(principal: Principal, subject: Subject, now: dt.datetime) -> frozenset[str]:
+def _granted(principal: Principal, domains: frozenset[str], now: dt.datetime) -> frozenset[str]:
     """Element ids covered by an active grant for this object's domains and stated purpose."""
     covered: set[str] = set()
     for grant in principal.grants:
-        if grant.domain not in subject.domains or not grant.active(now):
+        if grant.domain not in domains or not grant.active(now):
             continue
         if principal.purpose is not None and grant.purpose != principal.purpose:
             continue

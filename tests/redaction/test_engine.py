@@ -12,7 +12,14 @@ import pytest
 
 from rdap.document import EntityFacts, FullDocument, Subject
 from rdap.principal import Grant, Principal
-from rdap.redaction import RedactedDocument, json_bytes, load_policy, redact
+from rdap.redaction import (
+    RedactedDocument,
+    contact_decisions,
+    json_bytes,
+    load_policy,
+    redact,
+    removal_declaration,
+)
 from rdap.redaction.jsonpath import parse
 from rdap.redaction.policy import parse_policy
 from rdap.settings import PROJECT_ROOT
@@ -210,7 +217,7 @@ def test_result_members() -> None:
     document = sample.domain_document()
     result = run(document)
     assert result.subject is document.subject
-    assert result.policy_revision == "public.toml=2026-02-01.1;elements.toml=2026-02-01.1"
+    assert result.policy_revision == "public.toml=2026-02-01.1;elements.toml=2026-12-04.1"
     assert result.disclosed == frozenset()
     assert len(result.decisions) == 4 * 14
     assert result.decisions["registrant.name"].rule == "fail-closed"
@@ -458,3 +465,73 @@ def test_filters_over_objects_and_entities_without_changes() -> None:
     )
     assert _wrapped(mixed.body["entities"][0]) is body["entities"][0]  # nothing hidden: shared
     assert mixed.body["entities"][1] == {"roles": ["registrant"], "meta": "scalar"}
+
+
+# --- decisions outside a document (accuracy report, complaints) ------------------------------
+
+PRINCIPALS = [
+    Principal(),
+    Principal(role="registrar", registrar_id=sample.SPONSOR_ID),
+    Principal(role="registrar", registrar_id=sample.OTHER_REGISTRAR_ID),
+    Principal(role="requester", grants=(_grant({"registrant.email", "technical.name"}),)),
+    Principal(role="staff"),
+]
+
+
+@pytest.mark.parametrize("kind", ["natural", "legal"])
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=lambda p: f"{p.role}-{p.registrar_id}")
+def test_contact_decisions_are_those_of_a_redacted_document(
+    kind: str, principal: Principal
+) -> None:
+    consent = frozenset({"email"})
+    result = run(sample.domain_document(person_kind=kind, consent=consent), principal)
+    for role in sample.CONTACT_ROLES:
+        decided = contact_decisions(
+            POLICY,
+            principal,
+            role,
+            registrar_id=sample.SPONSOR_ID,
+            person_kind=kind,
+            consent=consent,
+            domain=sample.DOMAIN,
+            now=sample.NOW,
+        )
+        expected = {k: v for k, v in result.decisions.items() if k.startswith(f"{role}.")}
+        assert dict(decided) == expected
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=lambda p: f"{p.role}-{p.registrar_id}")
+def test_unknown_facts_show_only_what_every_person_kind_shows(principal: Principal) -> None:
+    def decided(kind: str | None) -> Any:
+        return contact_decisions(
+            POLICY,
+            principal,
+            "registrant",
+            registrar_id=sample.SPONSOR_ID,
+            person_kind=kind,
+            domain=sample.DOMAIN,
+            now=sample.NOW,
+        )
+
+    unknown, natural, legal = decided(None), decided("natural"), decided("legal")
+    assert set(unknown) == set(natural) == set(legal)
+    for element_id, decision in unknown.items():
+        assert decision.shown == (natural[element_id].shown and legal[element_id].shown)
+    if principal.role == "public":
+        assert natural["registrant.state"].shown
+        assert legal["registrant.org"].shown
+        assert not unknown["registrant.org"].shown  # shown for legal persons only
+        assert unknown["registrant.org"].rule == "fail-closed"
+
+
+def test_removal_declaration_is_what_redact_declares() -> None:
+    declared = _by_name(run())["Registry Registrant ID"]
+    element = POLICY.elements["registrant.handle"]
+    assert removal_declaration(element, declared["prePath"]) == declared
+    assert removal_declaration(POLICY.elements["technical.verification"], "$.x") == {
+        "name": {"description": "Tech Verification"},
+        "prePath": "$.x",
+        "pathLang": "jsonpath",
+        "method": "removal",
+        "reason": {"description": "Server policy"},
+    }
