@@ -21,7 +21,7 @@ from rdap.redaction.policy import (
     Policy,
     RolePlan,
 )
-from rdap.redaction.readonly import ObjectView
+from rdap.redaction.readonly import FrozenObject, ObjectView, frozen
 
 _KEY = object()  # only this module can build a RedactedDocument
 
@@ -40,13 +40,14 @@ class RedactedDocument:
     Read-only all the way down, because its body shares every part redaction left alone with
     the full document (and with other answers): `body` is the top-level RDAP object as a
     read-only Mapping, whose objects are read-only Mappings and arrays read-only Sequences (not
-    dict or list); `redacted` holds the RFC 9537 declarations as read-only Mappings. Read them
-    like plain JSON; `rdap.redaction.json_bytes` serializes them (and anything holding them).
+    dict or list); `redacted` holds the RFC 9537 declarations, frozen (dicts that refuse every
+    change). Read them like plain JSON; `rdap.redaction.json_bytes` serializes them (and
+    anything holding them).
     """
 
     __slots__ = ("_body", "_decisions", "_disclosed", "_policy_revision", "_redacted", "_subject")
     _body: ObjectView
-    _redacted: tuple[ObjectView, ...]
+    _redacted: tuple[FrozenObject, ...]
     _decisions: Mapping[str, Decision]
     _disclosed: frozenset[str]
     _policy_revision: str
@@ -56,7 +57,7 @@ class RedactedDocument:
         self,
         *,
         body: dict[str, Any],
-        redacted: tuple[ObjectView, ...],
+        redacted: tuple[FrozenObject, ...],
         decisions: Mapping[str, Decision],
         disclosed: frozenset[str],
         policy_revision: str,
@@ -151,16 +152,16 @@ class _EntityOutcome:
     walk: _Walker = dataclasses.field(compare=False)  # the ops' paths, compiled (see _compile)
     contact_uri: bool  # an element that asks for a contact-uri is hidden
     # entity path → one RFC 9537 declaration per op. They depend only on the op and where the
-    # entity sits, so each is built once and shared (as read-only views).
-    _declarations: dict[str, tuple[ObjectView, ...]] = dataclasses.field(
+    # entity sits, so each is built once and shared (frozen).
+    _declarations: dict[str, tuple[FrozenObject, ...]] = dataclasses.field(
         default_factory=dict, compare=False, repr=False
     )
 
-    def declarations(self, prefix: str) -> tuple[ObjectView, ...]:
+    def declarations(self, prefix: str) -> tuple[FrozenObject, ...]:
         found = self._declarations.get(prefix)
         if found is None:
             found = self._declarations[prefix] = tuple(
-                ObjectView(_declaration(op, prefix)) for op in self.ops
+                frozen(_declaration(op, prefix)) for op in self.ops
             )
         return found
 
@@ -237,7 +238,7 @@ def redact(
     # Copy-on-write: containers are copied only on the way to what changes.
     body = document.body.copy()
     copied = {id(body)}
-    redacted: list[ObjectView] = []
+    redacted: list[FrozenObject] = []
     decisions: dict[str, Decision] = {}
     disclosed: list[str] = []
     outcomes = [
@@ -518,7 +519,7 @@ def _apply(
     prefix: str,
     contact_role: str,
     outcome: _EntityOutcome,
-    redacted: list[ObjectView],
+    redacted: list[FrozenObject],
     contact_uri: str | None,
     copied: set[int],
 ) -> None:

@@ -6,11 +6,26 @@ The views copy nothing: a view wraps one JSON object or array, and wraps what it
 turn, so every object below a view is a read-only `Mapping` and every array a read-only
 `Sequence`; strings, numbers, booleans and null are immutable anyway. `json_bytes` serializes
 anything holding views at orjson's speed (orjson reads the wrapped containers directly).
+
+What is built once and then shared as it is (the redacted[] declarations) is frozen instead:
+a `FrozenObject` is a dict that refuses every change and holds only frozen values, so orjson
+serializes it directly, without a view in between.
+
+Every public way of changing either refuses (tests/redaction/test_readonly.py tries them);
+only code reaching past the interface (a view's private `_data`, `dict.update(frozen, ...)`)
+could change them, as it could change any Python object.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, ItemsView, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import (
+    ItemsView,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
 from typing import Any, NoReturn, overload
 
 import orjson
@@ -18,20 +33,13 @@ import orjson
 _MISSING = object()
 
 
-def _refuse(*_: Any) -> NoReturn:
-    raise AttributeError("a redacted document is read-only")
-
-
 class ObjectView(Mapping[str, Any]):
     """A JSON object, read-only. Equal to the dict (or view) with the same content."""
 
     __slots__ = ("_data",)
-    _data: dict[str, Any]
 
     def __init__(self, data: dict[str, Any]) -> None:
-        _SET_OBJECT(self, data)
-
-    __setattr__ = __delattr__ = _refuse
+        self._data = data  # private: the one way to reach the container (see the module doc)
 
     def __getitem__(self, key: str) -> Any:
         return view(self._data[key])
@@ -55,6 +63,9 @@ class ObjectView(Mapping[str, Any]):
     def values(self) -> ValuesView[Any]:
         return _Values(self)
 
+    def keys(self) -> KeysView[str]:
+        return KeysView(self)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ObjectView):
             return self._data == other._data
@@ -75,8 +86,8 @@ class _Items(ItemsView[str, Any]):
     _mapping: ObjectView
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
-        for key, value in self._mapping._data.items():
-            yield key, view(value)
+        data = self._mapping._data
+        return zip(data, map(view, data.values()), strict=True)
 
 
 class _Values(ValuesView[Any]):
@@ -92,12 +103,9 @@ class ArrayView(Sequence[Any]):
     so test for `Sequence` (and not `str`) rather than `list`."""
 
     __slots__ = ("_data",)
-    _data: list[Any] | tuple[Any, ...]
 
     def __init__(self, data: list[Any] | tuple[Any, ...]) -> None:
-        _SET_ARRAY(self, data)
-
-    __setattr__ = __delattr__ = _refuse
+        self._data = data
 
     @overload
     def __getitem__(self, index: int) -> Any: ...
@@ -133,12 +141,7 @@ class ArrayView(Sequence[Any]):
         return f"ArrayView({list(self._data)!r})"
 
 
-# The views' only writes: their one slot, once, when built (the slot's own descriptor, past
-# the __setattr__ that refuses every other write).
-_SET_OBJECT: Callable[[ObjectView, dict[str, Any]], None] = ObjectView.__dict__["_data"].__set__
-_SET_ARRAY: Callable[[ArrayView, list[Any] | tuple[Any, ...]], None] = ArrayView.__dict__[
-    "_data"
-].__set__
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 def view(value: Any) -> Any:
@@ -146,12 +149,52 @@ def view(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
         return ObjectView(value)
-    if kind is list or kind is tuple:
+    if kind is list:
         return ArrayView(value)
+    if kind in _IMMUTABLE:
+        return value
     if isinstance(value, dict):
         return ObjectView(value)
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return ArrayView(value)
+    return value
+
+
+class FrozenObject(dict[str, Any]):
+    """A JSON object that never changes: a dict that refuses every change, holding only
+    strings, numbers, booleans, null, tuples and FrozenObjects (see `frozen`)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *_: Any, **__: Any) -> NoReturn:
+        raise TypeError("a frozen JSON object cannot be changed")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    setdefault = pop = popitem = update = clear = _refuse
+    __init__ = _refuse  # dict.__init__ would add members
+
+    def __copy__(self) -> FrozenObject:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> FrozenObject:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return frozen, (dict(self),)
+
+
+_NEW_DICT = dict.__new__
+_FILL = dict.update  # the only fill: once, by `frozen`, before anyone holds the object
+
+
+def frozen(value: Any) -> Any:
+    """A deep frozen copy of plain JSON: objects as FrozenObjects, arrays as tuples."""
+    if isinstance(value, dict):
+        out = _NEW_DICT(FrozenObject)
+        _FILL(out, {key: frozen(item) for key, item in value.items()})
+        return out
+    if isinstance(value, list | tuple):
+        return tuple(frozen(item) for item in value)
     return value
 
 

@@ -139,7 +139,7 @@ class _Rebased:
 
 
 def _rebase(entry: Mapping[str, Any], head: str) -> dict[str, Any]:
-    rewritten: dict[str, Any] = orjson.loads(json_bytes(entry))  # a plain copy: serialized as is
+    rewritten = dict(entry)  # its values are immutable (strings, frozen objects)
     for member in _PATH_KEYS:
         path = rewritten.get(member)
         if path is not None and path.startswith("$"):
