@@ -179,9 +179,6 @@ class FrozenObject(dict[str, Any]):
     def __deepcopy__(self, memo: Any) -> FrozenObject:
         return self
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return frozen, (dict(self),)
-
 
 _NEW_DICT = dict.__new__
 _FILL = dict.update  # the only fill: once, by `frozen`, before anyone holds the object

@@ -6,8 +6,10 @@ fail, and afterwards the answer and the full document it came from are as they w
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
+import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from rdap.principal import Principal
 from rdap.profile import load_profile
 from rdap.redaction import RedactedDocument, json_bytes, load_policy, redact
+from rdap.redaction.readonly import ArrayView, ObjectView, view
 from rdap.render import rdap_json
 from rdap.settings import PROJECT_ROOT, Settings
 from tests.redaction import sample
@@ -104,6 +107,11 @@ DECLARATION_ATTEMPTS: dict[str, Callable[[RedactedDocument], Any]] = {
     "declaration name": lambda d: d.redacted[0]["name"].__setitem__("type", "x"),
     "declaration pop": lambda d: d.redacted[0].pop("reason"),  # type: ignore[attr-defined]
     "declaration update": lambda d: d.redacted[-1].update(method="x"),  # type: ignore[attr-defined]
+    "declaration delete": lambda d: d.redacted[0].__delitem__("reason"),  # type: ignore[attr-defined]
+    "declaration setdefault": lambda d: d.redacted[0].setdefault("x", 1),  # type: ignore[attr-defined]
+    "declaration clear": lambda d: d.redacted[0]["reason"].clear(),
+    "declaration merge": lambda d: d.redacted[0].__ior__({"method": "x"}),  # type: ignore[attr-defined]
+    "declaration re-init": lambda d: d.redacted[0].__init__(method="x"),  # type: ignore[misc]
 }
 
 
@@ -199,6 +207,42 @@ def test_reading_works_as_for_plain_json() -> None:
     plain = orjson.loads(json_bytes(body))
     plain["entities"][1]["handle"] = "x"
     assert body == document.body
+
+
+def test_views_of_every_json_container() -> None:
+    """Containers that are not exactly dict or list (tuples, subclasses) are wrapped too."""
+    inner = {"k": ["v"]}
+    for value in (collections.OrderedDict(inner), types.MappingProxyType(inner)):
+        wrapped = view(value) if isinstance(value, dict) else ObjectView(dict(value))
+        assert isinstance(wrapped, ObjectView)
+        assert wrapped == inner
+        assert wrapped == types.MappingProxyType(inner)  # any Mapping with the same content
+        with pytest.raises(AttributeError):
+            wrapped["k"].append("w")
+    for value in (("a", {"b": 1}), collections.UserList(["a"])):
+        wrapped = view(value)
+        if isinstance(value, tuple):
+            assert isinstance(wrapped, ArrayView)
+            with pytest.raises(TypeError):
+                wrapped[1]["b"] = 2
+        else:
+            assert wrapped is value  # not JSON: left to the serializer to refuse
+    marker = object()
+    assert view(marker) is marker
+    assert view(1.5) == 1.5
+    assert view(None) is None
+
+
+def test_declarations_are_plain_json_that_never_changes() -> None:
+    result = redact(sample.domain_document(), PUBLIC, POLICY, now=sample.NOW)
+    entry = result.redacted[0]
+    assert isinstance(entry, dict)  # orjson serializes it directly
+    assert copy.copy(entry) is entry
+    assert copy.deepcopy(entry) is entry
+    plain = orjson.loads(orjson.dumps(entry))
+    assert entry == plain
+    assert dict(entry) == plain  # a copy is the caller's own
+    assert json_bytes(result.redacted) == orjson.dumps([dict(e) for e in result.redacted])
 
 
 def test_json_bytes_is_what_orjson_gives_for_the_plain_body() -> None:
