@@ -12,9 +12,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union
 
@@ -513,21 +513,21 @@ def _matches(candidate: str, value: str, partial: bool) -> bool:
     return candidate.startswith(value) if partial else candidate == value
 
 
-def _entity_values(entity: dict[str, Any], prop: str) -> Iterator[str]:
+def _array(value: Any) -> TypeGuard[Sequence[Any]]:
+    """A JSON array of a redacted body: a read-only Sequence, not a list."""
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+def _entity_values(entity: Mapping[str, Any], prop: str) -> Iterator[str]:
     if prop == "handle":
         if isinstance(entity.get("handle"), str):
             yield entity["handle"]
         return
     card = entity.get("vcardArray")
-    if not isinstance(card, list) or len(card) < 2:
+    if not _array(card) or len(card) < 2:
         return
     for item in card[1]:
-        if (
-            isinstance(item, list)
-            and len(item) >= 4
-            and item[0] == prop
-            and isinstance(item[3], str)
-        ):
+        if _array(item) and len(item) >= 4 and item[0] == prop and isinstance(item[3], str):
             yield item[3].lower() if prop == "email" else item[3]
 
 
