@@ -155,9 +155,16 @@ class ComplaintView:
 
 
 def _view(
-    complaint: Complaint, principal: Principal, policy: Policy, now: dt.datetime
+    complaint: Complaint,
+    principal: Principal,
+    policy: Policy,
+    now: dt.datetime,
+    *,
+    routed_id: int | None,
 ) -> ComplaintView:
-    """What `principal` sees of `complaint`. The contacts' facts are not looked up: an element
+    """What `principal` sees of `complaint`. `routed_id` is the registry id of the registrar
+    the complaint is routed to when the caller is that registrar (None for staff, whose view
+    does not depend on sponsorship). The contacts' facts are not looked up: an element
     counts as shown only if it is for any person kind (fail closed), so what is withheld
     depends on the caller and the complaint's routing alone, never on its content."""
 
@@ -166,7 +173,7 @@ def _view(
             policy,
             principal,
             role,
-            registrar_id=complaint.registrar_id,  # routed here: the complaint's "sponsor"
+            registrar_id=routed_id,  # routed here: the complaint's "sponsor"
             person_kind=None,
             domain=complaint.domain,
             now=now,
@@ -289,10 +296,11 @@ def list_complaints(
 ) -> ComplaintPage:
     """Staff: every complaint. A registrar: its own open complaints. Oldest first."""
     statement = select(Complaint)
+    routed_id: int | None = None
     if principal.role == STAFF:
         scope = "staff"
     else:
-        registrar_id = require_registrar(principal)
+        registrar_id = routed_id = require_registrar(principal)
         scope = f"registrar:{registrar_id}"
         statement = statement.where(
             Complaint.registrar_client_id == _routed_to(session, registrar_id),
@@ -319,7 +327,9 @@ def list_complaints(
         rows = rows[:count]
         last = rows[-1]
         next_cursor = codec.encode(scope, {"t": last.created_at.isoformat(), "id": last.id})
-    return ComplaintPage(tuple(_view(c, principal, policy, now) for c in rows), next_cursor)
+    return ComplaintPage(
+        tuple(_view(c, principal, policy, now, routed_id=routed_id) for c in rows), next_cursor
+    )
 
 
 def close(
@@ -345,4 +355,4 @@ def close(
     complaint.closed_at = now
     complaint.closed_by = principal.client_id
     session.flush()
-    return _view(complaint, principal, policy, now)
+    return _view(complaint, principal, policy, now, routed_id=registrar_id)
