@@ -81,5 +81,9 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 def serve(settings: Settings, bind: str, **extra: Any) -> None:
     from rdap import create_app
+    from rdap.counters import shared_counters
 
-    Server(lambda: create_app(settings), gunicorn_options(settings, bind, **extra)).run()
+    options = gunicorn_options(settings, bind, **extra)
+    # Every worker counts rate limits in one place (rdap/counters.py).
+    with shared_counters(settings, processes=options["workers"]) as served:
+        Server(lambda: create_app(served), options).run()

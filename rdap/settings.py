@@ -42,7 +42,9 @@ class Settings:
     database_read_url: str = ""
     # Public base URL of this service (for links); empty means derive from each request.
     base_url: str = ""
-    # flask-limiter storage: memory:// or redis://host:port/db.
+    # Rate-limit counter storage (a `limits` storage URI): memory:// counts per process (then
+    # `rdapd serve` starts a private Redis under instance_path, see rdap/counters.py);
+    # redis://host:port/db or redis+unix:///path share counters between processes and servers.
     ratelimit_storage_uri: str = "memory://"
     # Rate limits off entirely (tests of other concerns, benchmarks of the bare pipeline).
     ratelimit_enabled: bool = True
@@ -80,13 +82,17 @@ class Settings:
     oauth_cache_ttl: int = 5
     # JSON or TOML file listing trusted external issuers (RFC 9560); empty means none.
     trusted_issuers: str = ""
-    # Rate limits per role (flask-limiter notation); searches cost ratelimit_search_cost units.
+    # Rate limits per role (limits notation: "60/minute", "10/second;1000/hour"); searches cost
+    # ratelimit_search_cost units.
     ratelimit_public: str = "60/minute"
     ratelimit_registrar: str = "600/minute"
     ratelimit_requester: str = "120/minute"
     ratelimit_law_enforcement: str = "300/minute"
     ratelimit_staff: str = "1200/minute"
     ratelimit_search_cost: int = 5
+    # Failed client authentications (/oauth/token, /oauth/revoke) allowed per address and per
+    # client id; successes do not count.
+    ratelimit_auth_failures: str = "10/minute"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -18,6 +18,8 @@ STAGES = [
     "lookup.py",
     "search.py",
     "auth.py",
+    "ratelimit.py",
+    "counters.py",
     "accuracy.py",
     "paging.py",
     "redaction/__init__.py",

@@ -10,12 +10,12 @@ from flask import Blueprint, Response, current_app, request
 from rdap import query as q
 from rdap.errors import QueryError
 from rdap.lookup import LookupContext, lookup
-from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.render import rdap_json
 from rdap.repository import Repository
 from rdap.runtime import Runtime
 from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
 from rdap.views.identity import identify, principal
+from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 
 blueprint = Blueprint("rdap", __name__)
 blueprint.before_request(identify)
