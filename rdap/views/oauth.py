@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import orjson
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from rdap.auth import TokenVerifier
 from rdap.db import Database
 from rdap.oauth import keys, service
+from rdap.ratelimit import Verdict
+from rdap.render import rdap_json
 from rdap.settings import Settings
+from rdap.views.ratelimit import limit_auth_failures, refusal
 
 bp = Blueprint("oauth", __name__)
 
@@ -67,15 +71,33 @@ def _credentials_over_tls() -> None:
     require_tls_for_credentials()
 
 
+def _too_many_failures(verdict: Verdict) -> Response:
+    """429 for a spent failure budget: an RFC 9083 error body that is also an OAuth error
+    response (RFC 6749 §5.2 `error`; `temporarily_unavailable` as in §4.1.2.1)."""
+    error = refusal(verdict)
+    runtime = current_app.extensions.get("rdapd")
+    body = rdap_json.error_json(error, runtime.profile if runtime is not None else None)
+    body["error"] = "temporarily_unavailable"
+    body["error_description"] = error.description
+    response = Response(orjson.dumps(body), status=429, mimetype="application/json")
+    response.headers["Retry-After"] = str(error.retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/oauth/token")
 def token() -> Response:
-    response: Response = oauth_state(current_app).server.create_token_response()
+    server = oauth_state(current_app).server
+    response: Response = limit_auth_failures(server.create_token_response, _too_many_failures)
     return response
 
 
 @bp.post("/oauth/revoke")
 def revoke() -> Response:
-    response: Response = oauth_state(current_app).server.create_endpoint_response("revocation")
+    server = oauth_state(current_app).server
+    response: Response = limit_auth_failures(
+        lambda: server.create_endpoint_response("revocation"), _too_many_failures
+    )
     return response
 
 
