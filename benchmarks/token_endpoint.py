@@ -104,8 +104,10 @@ def main() -> None:
         if args.failure_limit:
             env["RDAP_RATELIMIT_AUTH_FAILURES"] = args.failure_limit
         created = subprocess.run(
-            [sys.executable, "-m", "rdap", "client", "create", "--role", "requester"]
-            + ["--name", "benchmark", "--purpose", "legalActions", "--json"],
+            [
+                *(sys.executable, "-m", "rdap", "client", "create", "--role", "requester"),
+                *("--name", "benchmark", "--purpose", "legalActions", "--json"),
+            ],
             env=env,
             check=True,
             capture_output=True,

@@ -17,6 +17,8 @@ STAGES = [
     "document.py",
     "lookup.py",
     "search.py",
+    "visibility.py",
+    "search_columns.py",
     "auth.py",
     "ratelimit.py",
     "counters.py",

@@ -44,6 +44,7 @@ from tests.oauth_fixtures import basic
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 REDIS_SERVER = os.environ.get("TEST_REDIS_SERVER")
+REDIS_NO_DISK = ("--save", "", "--appendonly", "no")
 PROFILE_CONFORMANCE = [
     "rdap_level_0",
     "icann_rdap_response_profile_1",
@@ -188,7 +189,7 @@ def test_answers_that_pass_carry_no_retry_after(rl_settings, domain):
         response = http.get(path)
         assert response.status_code in (200, 404)
         assert "Retry-After" not in response.headers
-        assert not [h for h in response.headers.keys() if h.lower().startswith("x-ratelimit")]
+        assert not [h for h in response.headers if h.lower().startswith("x-ratelimit")]
 
 
 def test_searches_cost_more_from_the_same_budget(rl_settings, domain):
@@ -252,8 +253,7 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         pytest.fail("TEST_REDIS_SERVER not set (scripts/test sets it)")
     port = free_port()
     proc = subprocess.Popen(
-        [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
-        + ["--appendonly", "no"],
+        [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), *REDIS_NO_DISK],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=tmp_path,
@@ -374,7 +374,9 @@ LIMIT = 20
 BURST = 50
 
 
-def _serve_burst(settings: Settings, instance: Path, *, path_env: str | None) -> collections.Counter:
+def _serve_burst(
+    settings: Settings, instance: Path, *, path_env: str | None
+) -> collections.Counter[int]:
     """Start `rdapd serve --workers 2` on 127.0.0.1, fire BURST anonymous lookups at once, stop
     it; the statuses seen."""
     env = _env(settings, instance, ratelimit_public=f"{LIMIT}/minute", log_level="WARNING")

@@ -54,6 +54,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, Insert, Select
 from sqlalchemy.sql.functions import FunctionElement
 
+from rdap import search_columns
 from rdap.db import Database
 from rdap.errors import DepositError
 from rdap.escrow import parallel
@@ -797,6 +798,7 @@ class _Copier:
             raise DepositError("contacts could not be loaded")
         self.orphan_facts(f, f.c.handle, _t(Contact).c.handle, "rdapd:contactFacts", "contact")
         self.plain(S_POSTAL, _t(PostalInfo))
+        search_columns.refresh(self.conn)
 
     def plain(self, stage: Table, table: Table) -> None:
         """Copy rows that carry no string reference (their parents' ids are already ours)."""
