@@ -57,6 +57,9 @@ class Settings:
     # Secret for signing cursors and similar server-side tokens; empty means generate once
     # into instance_path.
     secret_key: str = ""
+    # Key that encrypts the OAuth token signing keys stored in the database (32+ random
+    # characters; never stored there); empty means generate once into instance_path.
+    key_encryption_key: str = ""
     # Bearer tokens accepted only over TLS unless the peer is loopback.
     require_tls: bool = True
     # Trust X-Forwarded-* headers from this many proxies (0 = none).

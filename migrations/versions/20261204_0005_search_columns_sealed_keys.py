@@ -7,13 +7,24 @@ Create Date: 2026-12-04 10:00:00
 Contacts get the columns entity searches filter on (rdap.search_columns): `fn`, the name the
 entity shows, and `consent_name`, with one index per show-rule condition, filled here from the
 rows already loaded.
+
+Signing keys keep their public JWK in the clear and their private JWK only sealed under the
+key-encryption key (rdap.oauth.keys), which a migration does not hold. So the plaintext keys
+are rotated out, not converted: each keeps its public half (tokens it signed verify until they
+expire), loses its private half, and is retired now; the next token request makes a sealed key.
+Downgrading deletes every signing key (sealed ones cannot be made plaintext); the old code then
+makes a new one, and tokens issued before stop verifying.
 """
 
+import datetime as dt
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import rdap.models.base
 
 revision: str = "0005"
 down_revision: str | None = "0003"
@@ -49,6 +60,7 @@ def upgrade() -> None:
         op.create_index(name, "contacts", columns, unique=False)
     op.create_index("ix_contacts_email_lower", "contacts", [sa.text("lower(email)")], unique=False)
     _fill_search_columns()
+    _rotate_out_plaintext_signing_keys()
 
 
 def _fill_search_columns() -> None:
@@ -83,7 +95,40 @@ def _fill_search_columns() -> None:
     op.execute(contacts.update().values({contacts.c.fn: name, contacts.c.consent_name: consented}))
 
 
+def _rotate_out_plaintext_signing_keys() -> None:
+    op.add_column("oauth_signing_keys", sa.Column("public_jwk", sa.Text(), nullable=True))
+    op.add_column("oauth_signing_keys", sa.Column("sealed_private_jwk", sa.Text(), nullable=True))
+    keys = sa.table(
+        "oauth_signing_keys",
+        sa.column("kid", sa.String),
+        sa.column("private_jwk", sa.Text),
+        sa.column("public_jwk", sa.Text),
+        sa.column("retired_at", rdap.models.base.UtcDateTime(timezone=True)),
+    )
+    bind = op.get_bind()
+    now = dt.datetime.now(dt.UTC)
+    for kid, private, retired_at in bind.execute(
+        sa.select(keys.c.kid, keys.c.private_jwk, keys.c.retired_at)
+    ).all():
+        public = {k: v for k, v in json.loads(private).items() if k != "d"}
+        bind.execute(
+            keys.update()
+            .where(keys.c.kid == kid)
+            .values(public_jwk=json.dumps(public), retired_at=retired_at or now)
+        )
+    # A batch copy is safe here: no foreign key refers to this table.
+    with op.batch_alter_table("oauth_signing_keys", schema=None) as batch_op:
+        batch_op.drop_column("private_jwk")
+        batch_op.alter_column("public_jwk", existing_type=sa.Text(), nullable=False)
+
+
 def downgrade() -> None:
+    op.execute(sa.text("DELETE FROM oauth_signing_keys"))
+    with op.batch_alter_table("oauth_signing_keys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("private_jwk", sa.Text(), nullable=False))
+        batch_op.drop_column("sealed_private_jwk")
+        batch_op.drop_column("public_jwk")
+
     op.drop_index("ix_contacts_email_lower", table_name="contacts")
     for name in _SEARCH_INDEXES:
         op.drop_index(name, table_name="contacts")

@@ -248,18 +248,21 @@ class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
 class AccessTokens(BearerTokenGenerator):  # type: ignore[misc]
     """Issues RFC 9068 JWT access tokens (typ at+jwt) signed with the shared database key."""
 
-    def __init__(self, settings: Settings, db: Database, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, sealer: keys.KeySealer, clock: Clock = utcnow
+    ) -> None:
         super().__init__(self._access_token, expires_generator=settings.oauth_token_ttl)
         self.issuer = settings.effective_oauth_issuer
         self.audience = settings.effective_oauth_audience
         self.ttl = settings.oauth_token_ttl
         self.db = db
+        self.sealer = sealer
         self.clock = clock
 
     def _access_token(self, client: AuthClient, grant_type: str, user: object, scope: str) -> str:
         now = self.clock()
         with self.db.session_scope() as session:
-            key = keys.active_signing_key(session, now)
+            key = keys.active_signing_key(session, now, self.sealer)
         issued = int(now.timestamp())
         claims: dict[str, Any] = {
             "iss": self.issuer,

@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from rdap.auth import TokenVerifier
 from rdap.db import Database
+from rdap.errors import ServiceUnavailable
 from rdap.oauth import keys, service
 from rdap.ratelimit import Verdict
 from rdap.render import rdap_json
@@ -18,6 +19,7 @@ from rdap.settings import Settings
 from rdap.views.ratelimit import limit_auth_failures, refusal
 
 bp = Blueprint("oauth", __name__)
+log = logging.getLogger("rdap.oauth")
 
 EXTENSION = "rdapd.oauth"
 
@@ -30,6 +32,7 @@ class OAuthState:
     db: Database
     verifier: TokenVerifier
     server: AuthorizationServer
+    sealer: keys.KeySealer
 
 
 def init_oauth(app: Flask, settings: Settings, db: Database) -> OAuthState:
@@ -38,13 +41,14 @@ def init_oauth(app: Flask, settings: Settings, db: Database) -> OAuthState:
     authlib_log = logging.getLogger("authlib")
     authlib_log.setLevel(max(authlib_log.getEffectiveLevel(), logging.INFO))
     verifier = TokenVerifier.from_settings(settings, db)
+    sealer = keys.KeySealer.from_settings(settings)
     server = AuthorizationServer()
     server.init_app(
         app,
         query_client=lambda client_id: service.load_client(db, client_id),
         save_token=lambda token, request: None,  # stateless JWTs: nothing to store
     )
-    server.register_token_generator("default", service.AccessTokens(settings, db))
+    server.register_token_generator("default", service.AccessTokens(settings, db, sealer))
     server.register_grant(service.ClientCredentials)
 
     def identify(token: str) -> service.IssuedToken | None:
@@ -52,7 +56,7 @@ def init_oauth(app: Flask, settings: Settings, db: Database) -> OAuthState:
         return service.IssuedToken(*found) if found else None
 
     server.register_endpoint(service.Revocation(server, identify=identify, db=db))
-    state = OAuthState(settings=settings, db=db, verifier=verifier, server=server)
+    state = OAuthState(settings=settings, db=db, verifier=verifier, server=server, sealer=sealer)
     app.extensions[EXTENSION] = state
     if settings.oauth_enabled:
         app.register_blueprint(bp)
@@ -88,7 +92,11 @@ def _too_many_failures(verdict: Verdict) -> Response:
 @bp.post("/oauth/token")
 def token() -> Response:
     server = oauth_state(current_app).server
-    response: Response = limit_auth_failures(server.create_token_response, _too_many_failures)
+    try:
+        response: Response = limit_auth_failures(server.create_token_response, _too_many_failures)
+    except keys.KeyUnavailable as exc:
+        log.error("no token can be signed: %s", exc)
+        raise ServiceUnavailable("tokens cannot be issued now; try again later") from None
     return response
 
 
@@ -105,7 +113,7 @@ def revoke() -> Response:
 def jwks() -> Response:
     state = oauth_state(current_app)
     with state.db.session_scope() as session:
-        keys.active_signing_key(session, service.utcnow())
+        keys.ensure_signing_key(session, service.utcnow(), state.sealer)
         grace = max(state.settings.oauth_token_ttl * 2, 600)
         document = keys.jwks_document(keys.public_keys(session, service.utcnow(), grace))
     response = jsonify(document)
