@@ -133,6 +133,9 @@ def main() -> None:
         db_path = Path(tmp) / "registry.sqlite3"  # the token's client is written to a copy
         shutil.copyfile(source, db_path)
         conn = sqlite3.connect(db_path)
+        # Signing keys of the source were sealed with another instance's key: start afresh.
+        conn.execute("DELETE FROM oauth_signing_keys")
+        conn.commit()
         prefix, hidden = pick_many_prefix(conn)
         email, domains, searcher = pick_hidden_email(conn)
         conn.close()
