@@ -21,7 +21,9 @@ Settings: `ratelimit_enabled`; `ratelimit_storage_uri`, any storage URI of the `
 (memory:// counts in this process only; redis://, rediss://, redis+unix:// are shared by every
 process that uses them — `rdapd serve` replaces memory:// by a shared storage, see
 rdap/counters.py); `ratelimit_<role>` in the limits notation ("60/minute",
-"10/second;1000/hour"); `ratelimit_search_cost`; `ratelimit_auth_failures`.
+"10/second;1000/hour"); `ratelimit_search_cost`; `ratelimit_auth_failures`. Another server
+process of the same instance (`rdapd whois`) counts with `rdapd serve` by building its limits
+from `rdap.counters.shared_counters(settings, processes=1)`.
 
 Counting uses the moving-window strategy: at most N units in any window, so no client gets 2N at
 a window's edge. A storage that fails (Redis gone) is replaced by counters in this process, with
