@@ -101,6 +101,15 @@ class Policy:
     def plan(self, role: str) -> RolePlan:
         return self.plans[role]
 
+    def element_plan(self, role: str, element_id: str) -> ElementPlan:
+        """The element and the rules of `role` that can show it, in the order the engine tries
+        them. Searches turn these into SQL, so they match only values the caller may see."""
+        element = self.elements[element_id]
+        for plan in self.plan(role).by_contact_role[element.role]:
+            if plan.element.id == element_id:
+                return plan
+        raise KeyError(element_id)  # pragma: no cover - every element has a plan per role
+
     def may_show(self, role: str, field: str, *, sponsor: bool = True) -> bool:
         """Could any rule of `role` show `field` of some contact, for a caller who is (or, with
         sponsor=False, is not) the sponsoring registrar? False: always redacted.

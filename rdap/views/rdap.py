@@ -10,12 +10,12 @@ from rdap import metrics
 from rdap import query as q
 from rdap.errors import QueryError
 from rdap.lookup import LookupContext, lookup
-from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.render import rdap_json
 from rdap.repository import Repository
 from rdap.runtime import Runtime
 from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
 from rdap.views.identity import identify, principal
+from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url, request_url
 
 blueprint = Blueprint("rdap", __name__)

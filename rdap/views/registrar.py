@@ -12,9 +12,9 @@ from flask import Blueprint, Response, current_app, request
 from rdap import accuracy_report, complaints
 from rdap.errors import PayloadTooLarge, QueryError, UnsupportedMediaType
 from rdap.paging import CursorCodec, page_size
-from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.runtime import Runtime
 from rdap.views.identity import identify, principal
+from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url
 
 blueprint = Blueprint("registrar", __name__)
