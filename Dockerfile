@@ -1,7 +1,7 @@
-# rdapd: RDAP and WHOIS directory server (compose.yaml runs both beside PostgreSQL and Redis).
+# rdapd: RDAP and WHOIS directory server (deploy/compose.yaml runs a scaled-out set).
 # Build:   docker build -t rdapd .
 # Migrate: docker run --rm -e RDAP_DATABASE_URL=postgresql://... rdapd rdapd db upgrade
-# RDAP:    docker run -p 8080:8080 -e RDAP_DATABASE_URL=... -e RDAP_SECRET_KEY=... rdapd
+# Serve:   docker run -p 8080:8080 -e RDAP_DATABASE_URL=... -e RDAP_SECRET_KEY=... rdapd
 # WHOIS:   docker run -p 43:43 -e RDAP_DATABASE_URL=... -e RDAP_BASE_URL=https://rdap.example \
 #            --sysctl net.ipv4.ip_unprivileged_port_start=0 rdapd rdapd whois --bind 0.0.0.0:43
 #          (a second process from the same image; the sysctl lets the non-root user bind 43)
@@ -32,5 +32,6 @@ COPY migrations ./migrations
 COPY wsgi.py ./
 USER rdapd
 EXPOSE 8080 43
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/help', timeout=2)"
+# Liveness only: /readyz (database, replicas, Redis, schema) is for the load balancer.
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
 CMD ["rdapd", "serve", "--bind", "0.0.0.0:8080"]

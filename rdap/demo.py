@@ -17,6 +17,7 @@ from rdap.escrow.commands import load_demo
 from rdap.escrow.loader import ImportResult
 from rdap.models import Domain, Host, Registrar
 from rdap.runtime import Runtime
+from rdap.settings import PREFIX as SETTINGS_PREFIX
 
 
 def prepare(runtime: Runtime, *, tld: str, size: int, seed: int) -> ImportResult:
@@ -78,11 +79,15 @@ def whois_examples(runtime: Runtime, bind: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def whois_beside(bind: str, base_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`rdapd whois --bind BIND` in a child process (same settings) for as long as the block
-    runs; stopped with SIGTERM, as in production, when it ends."""
+def whois_beside(
+    bind: str, base_url: str, ratelimit_storage_uri: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`rdapd whois --bind BIND` in a child process (same settings, counting rate limits in
+    `ratelimit_storage_uri`) for as long as the block runs; stopped with SIGTERM, as in
+    production, when it ends."""
     env = dict(os.environ)
     env.setdefault("RDAP_BASE_URL", base_url)
+    env[f"{SETTINGS_PREFIX}RATELIMIT_STORAGE_URI"] = ratelimit_storage_uri
     child = subprocess.Popen(  # noqa: S603 - our own command line, no shell
         [sys.executable, "-m", "rdap", "whois", "--bind", bind], env=env
     )

@@ -23,14 +23,16 @@ import signal
 import traceback
 from collections.abc import Callable
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from rdap.counters import shared_counters
 from rdap.document import Links
 from rdap.errors import NotFound, QueryError, RateLimited, RdapError, ServiceUnavailable
 from rdap.lookup import LookupContext, lookup
 from rdap.principal import ANONYMOUS, PUBLIC
 from rdap.query import Query, parse_whois
-from rdap.ratelimit import LOOKUP, RateLimits, ip_key
+from rdap.ratelimit import LOOKUP, RateLimits, caller_key
 from rdap.redaction import RedactedDocument
 from rdap.render import Renderer
 from rdap.render.contacts import ContactReader
@@ -140,8 +142,10 @@ class WhoisService:
             return self.renderer.render(self.lookup(parse_whois(line)))
         except RdapError as error:
             return self.renderer.render_error(error)
-        except DBAPIError as error:
-            # The service, not the query, is at fault; the cause may name hosts or tables.
+        except (DBAPIError, PoolTimeout, DisconnectionError) as error:
+            # Unreachable, missing or hung (its unit of work cut at RDAP_DATABASE_TIMEOUT, see
+            # rdap.db): the service, not the query, is at fault; the cause may name hosts or
+            # tables, so the log gets its kind only.
             log.error("database error answering a port-43 query: %s", type(error).__name__)
             return self.renderer.render_error(
                 ServiceUnavailable("the registry database is not available; try again later")
@@ -226,7 +230,8 @@ class WhoisServer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         peer = writer.get_extra_info("peername")
-        client = ip_key(peer[0] if isinstance(peer, tuple) and peer else None)
+        # Every caller is the public: counted per IPv4 address or IPv6 /64, as RDAP counts them.
+        client = caller_key(ANONYMOUS, peer[0] if isinstance(peer, tuple) and peer else None)
         limits = self.limits
         if self.active >= limits.max_connections or (
             self.per_client[client] >= limits.per_client_connections
@@ -242,6 +247,9 @@ class WhoisServer:
             except RdapError as error:
                 answer = self.service.renderer.render_error(error)
             else:
+                if line is None:  # closed without sending a byte (a health check): no query
+                    await self._send(writer, b"")
+                    return
                 answer = await self._answer(line, client)
             await self._send(writer, answer)
         except asyncio.CancelledError:
@@ -268,11 +276,13 @@ class WhoisServer:
             late = ServiceUnavailable("the answer is taking too long; try again later")
             return self.service.renderer.render_error(late)
 
-    async def _read_line(self, reader: asyncio.StreamReader) -> str:
+    async def _read_line(self, reader: asyncio.StreamReader) -> str | None:
+        """The query line; None if the client closed without sending anything."""
         limits = self.limits
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limits.read_timeout
         line = QueryLine(limits.max_line)
+        received = False
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -289,7 +299,8 @@ class WhoisServer:
                     f"nothing received for {limits.idle_timeout:g} seconds; send one query line"
                 ) from None
             if not data:
-                return line.finish()
+                return line.finish() if received else None
+            received = True
             found = line.feed(data)
             if found is not None:
                 return found
@@ -355,6 +366,9 @@ def serve_from_runtime(runtime: Runtime, bind: str) -> None:
     if not base_url:
         log.warning("RDAP_BASE_URL is not set: links in answers start with %s", FALLBACK_BASE_URL)
         base_url = FALLBACK_BASE_URL
-    checker = rate_check(RateLimits.from_settings(settings))
-    service = WhoisService(runtime, base_url=base_url, rate_check=checker)
-    run(service, bind)
+    # One budget per client with `rdapd serve`: the configured storage, else the private Redis
+    # of this instance (rdap/counters.py), started here if no server of the instance runs one.
+    with shared_counters(settings, processes=1) as counted:
+        checker = rate_check(RateLimits.from_settings(counted))
+        service = WhoisService(runtime, base_url=base_url, rate_check=checker)
+        run(service, bind)

@@ -42,7 +42,7 @@ def test_whois_runs_beside_rdap_and_stops_with_it(
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("RDAP_BASE_URL", raising=False)
-    with demo.whois_beside(f"127.0.0.1:{port}", "http://127.0.0.1:8080") as child:
+    with demo.whois_beside(f"127.0.0.1:{port}", "http://127.0.0.1:8080", "memory://") as child:
         deadline = time.monotonic() + 60
         while True:
             try:

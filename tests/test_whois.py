@@ -6,29 +6,34 @@ and stops its server."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import itertools
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
+from rdap import create_app
 from rdap.cli import cli
+from rdap.counters import shared_counters
 from rdap.db import Database
 from rdap.errors import QueryError
-from rdap.ratelimit import LOOKUP, RateLimits, ip_key
+from rdap.principal import ANONYMOUS
+from rdap.ratelimit import RateLimits, caller_key
 from rdap.render.whois_text import WhoisText
 from rdap.runtime import Runtime
 from rdap.settings import Settings
@@ -434,26 +439,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_rdapd_whois_shuts_down_gracefully_on_sigterm(
-    settings: Settings, registry: Database, tmp_path: Path
-) -> None:
-    """SIGTERM: no new connections, the answer under way is finished, exit status 0; the log
-    says so and holds nothing a caller sent or was sent."""
+@contextlib.contextmanager
+def rdapd_whois(settings: Settings, **env: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`rdapd whois` on a free port of 127.0.0.1 with these settings (rate limits off unless
+    `env` says otherwise), its output in `<instance>/whois.log`; killed if still running at the
+    end of the block."""
     port = _free_port()
-    env = {
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    variables = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RDAP_")},
         "RDAP_DATABASE_URL": settings.database_url,
-        "RDAP_INSTANCE_PATH": str(tmp_path / "instance"),
+        "RDAP_INSTANCE_PATH": str(settings.instance_path),
         "RDAP_SECRET_KEY": settings.secret_key,
         "RDAP_RATELIMIT_ENABLED": "false",
         "RDAP_BASE_URL": BASE_URL,
+        **env,
     }
     command = [sys.executable, "-m", "rdap", "whois", "--bind", f"127.0.0.1:{port}"]
-    log_file = tmp_path / "whois.log"
+    log_file = settings.instance_path / "whois.log"
     with log_file.open("wb") as log_out:
         process = subprocess.Popen(
-            command, env=env, stdout=log_out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+            command, env=variables, stdout=log_out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -464,6 +472,24 @@ def test_rdapd_whois_shuts_down_gracefully_on_sigterm(
                 assert process.poll() is None, log_file.read_text()
                 assert time.monotonic() < deadline, "rdapd whois did not start"
                 time.sleep(0.2)
+        yield port, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def test_rdapd_whois_shuts_down_gracefully_on_sigterm(
+    settings: Settings, registry: Database, tmp_path: Path
+) -> None:
+    """SIGTERM: no new connections, the answer under way is finished, exit status 0; the log
+    says so and holds nothing a caller sent or was sent."""
+    instance = dataclasses.replace(settings, instance_path=tmp_path / "instance")
+    with rdapd_whois(instance) as (port, process):
         under_way = socket.create_connection(("127.0.0.1", port), timeout=10)
         under_way.sendall(b"example")
         time.sleep(0.3)
@@ -481,11 +507,7 @@ def test_rdapd_whois_shuts_down_gracefully_on_sigterm(
         assert read_all(under_way, timeout=10).startswith(b"Domain Name: example.post\r\n")
         under_way.close()
         assert process.wait(timeout=20) == 0
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    log = log_file.read_text()
+    log = (instance.instance_path / "whois.log").read_text()
     assert "serving WHOIS on 127.0.0.1:" in log
     assert "stopping" in log
     assert "stopped" in log
@@ -493,28 +515,22 @@ def test_rdapd_whois_shuts_down_gracefully_on_sigterm(
 
 
 # --- rate limits: RDAP's public budget, outside Flask --------------------------------------------
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
-
-
 def _limits(settings: Settings, **changes: object) -> RateLimits:
     values: dict[str, object] = {"ratelimit_enabled": True, "ratelimit_public": "3/minute"}
     values.update(changes)
     return RateLimits.from_settings(dataclasses.replace(settings, **values))  # type: ignore[arg-type]
 
 
-def test_the_public_budget_is_rdaps_and_ipv6_counts_per_64(settings: Settings) -> None:
-    limits = _limits(settings)
-    neighbours = [ip_key(f"2001:db8:0:1::{n}") for n in (1, 2, 3)]
-    assert [limits.hit(key).allowed for key in neighbours] == [True] * 3
-    refused = limits.hit(ip_key("2001:db8:0:1:ffff::9"))
-    assert not refused.allowed
-    assert 1 <= refused.retry_after <= 60
-    assert limits.hit(ip_key("2001:db8:0:2::1")).allowed  # the next /64 is someone else
-    assert limits.hit(ip_key("192.0.2.1")).allowed
-    assert limits.cost(LOOKUP) == 1
-    assert _limits(settings, ratelimit_enabled=False).hit("ip:192.0.2.9", cost=100).allowed
-    with pytest.raises(ValueError, match="public"):
-        _limits(settings, ratelimit_public="often")
+def test_the_public_budget_is_spent_per_query(settings: Settings) -> None:
+    limits = _limits(settings, ratelimit_staff="1000/minute")
+    check = rate_check(limits)
+    neighbours = [caller_key(ANONYMOUS, f"2001:db8:0:1::{n}") for n in (1, 2, 3)]
+    assert [check(key) for key in neighbours] == [None] * 3  # one /64: one budget
+    retry_after = check(caller_key(ANONYMOUS, "2001:db8:0:1:ffff::9"))
+    assert retry_after is not None
+    assert 1 <= retry_after <= 60
+    assert check(caller_key(ANONYMOUS, "2001:db8:0:2::1")) is None  # the next /64
+    assert rate_check(_limits(settings, ratelimit_enabled=False))("ip:192.0.2.9") is None
 
 
 def test_a_limited_client_is_refused_over_tcp_and_others_are_not(
@@ -522,6 +538,10 @@ def test_a_limited_client_is_refused_over_tcp_and_others_are_not(
 ) -> None:
     checker = rate_check(_limits(settings))
     with live_whois(settings, FAST, rate_check=checker) as server:
+        for _ in range(5):  # connected and closed, nothing sent (a health check): no query
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as probe:
+                probe.shutdown(socket.SHUT_WR)
+                assert read_all(probe, timeout=10) == b""
         answers = [ask(server.port, b"example.post\r\n") for _ in range(4)]
     assert all(a.startswith(b"Domain Name: example.post\r\n") for a in answers[:3])
     assert answers[3].startswith(b"Too Many Requests: rate limit exceeded; retry after ")
@@ -529,37 +549,37 @@ def test_a_limited_client_is_refused_over_tcp_and_others_are_not(
     assert answers[3].count(b"\r\n") == 1
 
 
-@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set (scripts/test sets it)")
-def test_two_whois_servers_share_one_budget_in_redis(
-    settings: Settings, registry: Database
-) -> None:
-    """RDAP_RATELIMIT_STORAGE_URI=redis://…: a client that spreads its queries over servers
-    behind a load balancer still has one budget."""
-    assert REDIS_URL is not None
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    try:
-        shared = {"ratelimit_storage_uri": REDIS_URL}
-        first = rate_check(_limits(settings, **shared))
-        second = rate_check(_limits(settings, **shared))
-        with (
-            live_whois(settings, FAST, rate_check=first) as one,
-            live_whois(settings, FAST, rate_check=second) as two,
-        ):
-            answers = [ask(port, b"example.post\r\n") for port in (one.port, two.port) * 2]
-        assert [a.startswith(b"Domain Name:") for a in answers] == [True, True, True, False]
-        assert answers[3].startswith(b"Too Many Requests:")
-    finally:
-        redis.Redis.from_url(REDIS_URL).flushdb()
+@pytest.fixture
+def short_instance() -> Iterator[Path]:
+    """An instance folder with a short path: a unix socket's path has at most 107 bytes."""
+    with tempfile.TemporaryDirectory(prefix="rdapd-", dir="/tmp") as tmp:
+        yield Path(tmp) / "instance"
 
 
-def test_an_unreachable_storage_falls_back_to_counting_in_the_process(
-    settings: Settings, caplog: pytest.LogCaptureFixture
+def test_rdapd_whois_spends_the_budget_rdapd_serve_spends(
+    settings: Settings, registry: Database, short_instance: Path
 ) -> None:
-    limits = _limits(settings, ratelimit_storage_uri=f"redis://127.0.0.1:{_free_port()}/0")
-    with caplog.at_level(logging.WARNING, logger="rdap.ratelimit"):
-        verdicts = [limits.hit("ip:192.0.2.7").allowed for _ in range(4)]
-    assert verdicts == [True, True, True, False]
-    assert "rate-limit storage failed" in caplog.text
+    """With the default memory:// storage, `rdapd whois` counts in the private Redis the RDAP
+    server of its instance runs: one client, one budget over both channels."""
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server not installed (scripts/test requires it)")
+    limited = dataclasses.replace(
+        settings,
+        instance_path=short_instance,
+        ratelimit_enabled=True,
+        ratelimit_public="3/minute",
+        ratelimit_storage_uri="memory://",
+    )
+    with shared_counters(limited, processes=2) as served:  # as `rdapd serve` does
+        assert served.ratelimit_storage_uri.startswith("redis+unix://")
+        http = create_app(served).test_client()  # callers from 127.0.0.1, as below
+        assert [http.get("/domain/example.post").status_code for _ in range(2)] == [200, 200]
+        with rdapd_whois(
+            limited, RDAP_RATELIMIT_ENABLED="true", RDAP_RATELIMIT_PUBLIC="3/minute"
+        ) as (port, _process):
+            assert query(port, "example.post").startswith("Domain Name: example.post\r\n")
+            assert query(port, "example.post").startswith("Too Many Requests: ")
+        assert http.get("/domain/example.post").status_code == 429
 
 
 def test_rdapd_whois_refuses_a_bad_bind_address(settings: Settings, tmp_path: Path) -> None:

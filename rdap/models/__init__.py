@@ -15,7 +15,7 @@ from rdap.models.domain import (
 )
 from rdap.models.nameserver import Host, HostAddress
 from rdap.models.registrar import Registrar
-from rdap.models.registry import Deposit, Tld
+from rdap.models.registry import ContactTld, Deposit, HostTld, RegistrarTld, Tld
 
 __all__ = [
     "LEGAL",
@@ -23,6 +23,7 @@ __all__ = [
     "Base",
     "Complaint",
     "Contact",
+    "ContactTld",
     "Deposit",
     "DnsKey",
     "Domain",
@@ -31,11 +32,13 @@ __all__ = [
     "DsRecord",
     "Host",
     "HostAddress",
+    "HostTld",
     "IdnTable",
     "NonDelegatedName",
     "OAuthClient",
     "PostalInfo",
     "Registrar",
+    "RegistrarTld",
     "RevokedToken",
     "SigningKey",
     "Tld",

@@ -10,9 +10,9 @@ contact fields through the element catalogue of the policy that made them: never
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 from rdap.redaction import Policy, RedactedDocument
 
@@ -90,10 +90,21 @@ class Reading:
         return next((c for c in self.contacts if c.role == role), None)
 
 
+def is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """A JSON object of a redacted body: a read-only Mapping (rdap.redaction.readonly), not a
+    dict."""
+    return isinstance(value, Mapping)
+
+
+def is_array(value: Any) -> TypeGuard[Sequence[Any]]:
+    """A JSON array of a redacted body: a read-only Sequence (a view or a tuple), not a list."""
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
 def declared_name(entry: Mapping[str, Any]) -> str:
     """The name of an RFC 9537 redaction: its registered `type`, else its `description`."""
     name = entry.get("name")
-    if type(name) is not dict:
+    if not is_object(name):
         return ""
     value = name.get("type") or name.get("description") or ""
     return value if type(value) is str else str(value)
@@ -102,16 +113,16 @@ def declared_name(entry: Mapping[str, Any]) -> str:
 def _text(value: Any) -> str | None:
     if type(value) is str:
         return value
-    if type(value) is list and all(type(v) is str for v in value):
+    if is_array(value) and all(type(v) is str for v in value):
         return ", ".join(value)
     return None
 
 
 def _types(params: Any) -> tuple[str, ...]:
-    kind = params.get("type") if type(params) is dict else None
+    kind = params.get("type") if is_object(params) else None
     if type(kind) is str:
         return (kind.lower(),)
-    if type(kind) is list:
+    if is_array(kind):
         return tuple(k.lower() for k in kind if type(k) is str)
     return ()
 
@@ -125,12 +136,12 @@ def phone(uri: str) -> Phone:
 
 def read_card(entity: Mapping[str, Any]) -> Card:
     """The values of an entity's jCard; properties it lacks are None. (This runs for every
-    contact of every answer: plain type checks, one pass, one Card.)"""
+    contact of every answer: one pass, one Card.)"""
     vcard = entity.get("vcardArray")
-    properties = vcard[1] if type(vcard) is list and len(vcard) > 1 else ()
+    properties = vcard[1] if is_array(vcard) and len(vcard) > 1 else ()
     values: dict[str, Any] = {}
-    for prop in properties if type(properties) is list else ():
-        if type(prop) is not list or len(prop) < 4 or type(prop[0]) is not str:
+    for prop in properties if is_array(properties) else ():
+        if not is_array(prop) or len(prop) < 4 or type(prop[0]) is not str:
             continue
         name, params, value = prop[0].lower(), prop[1], prop[3]
         if name in _TEXT_PROPERTIES:
@@ -150,14 +161,14 @@ _TEXT_PROPERTIES = {"fn": "name", "org": "org", "email": "email", "contact-uri":
 
 
 def _address(params: Any, value: Any) -> dict[str, Any]:
-    parts = list(value) if type(value) is list else []
+    parts = list(value) if is_array(value) else []
     parts += [""] * (7 - len(parts))
     street = parts[2]
-    if type(street) is list:
+    if is_array(street):
         lines = tuple(line for line in street if type(line) is str)
     else:
         lines = (street,) if type(street) is str else ()
-    country = params.get("cc") if type(params) is dict else None
+    country = params.get("cc") if is_object(params) else None
     return {
         "street": lines,
         "city": _text(parts[3]),
@@ -170,7 +181,7 @@ def _address(params: Any, value: Any) -> dict[str, Any]:
 def _remarks(entity: Mapping[str, Any]) -> tuple[Remark, ...]:
     found = []
     for remark in entity.get("remarks") or ():
-        if type(remark) is dict:
+        if is_object(remark):
             lines = remark.get("description") or []
             found.append(
                 Remark(
@@ -183,7 +194,7 @@ def _remarks(entity: Mapping[str, Any]) -> tuple[Remark, ...]:
 
 def _roles(entity: Mapping[str, Any]) -> list[str]:
     roles = entity.get("roles")
-    return [r for r in roles if type(r) is str] if type(roles) is list else []
+    return [r for r in roles if type(r) is str] if is_array(roles) else []
 
 
 def read_registrar(entity: Mapping[str, Any]) -> Registrar:
@@ -191,7 +202,7 @@ def read_registrar(entity: Mapping[str, Any]) -> Registrar:
         (
             str(public_id.get("identifier"))
             for public_id in entity.get("publicIds") or ()
-            if type(public_id) is dict and public_id.get("type") == "IANA Registrar ID"
+            if is_object(public_id) and public_id.get("type") == "IANA Registrar ID"
         ),
         None,
     )
@@ -199,7 +210,7 @@ def read_registrar(entity: Mapping[str, Any]) -> Registrar:
         (
             str(link.get("href"))
             for link in entity.get("links") or ()
-            if type(link) is dict and link.get("rel") == "about" and link.get("href")
+            if is_object(link) and link.get("rel") == "about" and link.get("href")
         ),
         None,
     )
@@ -207,7 +218,7 @@ def read_registrar(entity: Mapping[str, Any]) -> Registrar:
         (
             read_card(inner)
             for inner in entity.get("entities") or ()
-            if type(inner) is dict and ABUSE_ROLE in _roles(inner)
+            if is_object(inner) and ABUSE_ROLE in _roles(inner)
         ),
         None,
     )
@@ -257,7 +268,7 @@ class ContactReader:
             else:
                 contacts.append(self._contact(body, LOOKED_UP, hidden))
         for entity in body.get("entities") or ():
-            if type(entity) is not dict:
+            if not is_object(entity):
                 continue
             roles = _roles(entity)
             if REGISTRAR_ROLE in roles and registrar is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -11,7 +11,7 @@ import orjson
 
 from rdap.errors import RdapError
 from rdap.profile import Notice, Profile
-from rdap.redaction import RedactedDocument
+from rdap.redaction import RedactedDocument, json_bytes
 from rdap.render import Renderer, SearchResults, require_redacted
 
 MEDIA_TYPE = "application/rdap+json"
@@ -42,7 +42,8 @@ def document_json(
     extra_conformance: Iterable[str] = (),
     extra_members: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The top-most RDAP object for a redacted document."""
+    """The top-most RDAP object for a redacted document. Its members are the document's
+    read-only views: serialize it with `json_bytes`."""
     body = require_redacted(document).body
     out: dict[str, Any] = {
         "rdapConformance": conformance(profile, extra_conformance, bool(document.redacted))
@@ -61,7 +62,7 @@ def document_json(
     if notices:
         out["notices"] = notices
     if document.redacted:
-        out["redacted"] = [dict(r) for r in document.redacted]
+        out["redacted"] = list(document.redacted)
     return out
 
 
@@ -77,7 +78,7 @@ class RdapJson:
     media_type: str = MEDIA_TYPE
 
     def render(self, document: RedactedDocument) -> bytes:
-        return orjson.dumps(
+        return json_bytes(
             document_json(
                 document,
                 profile=self.profile,
@@ -118,7 +119,7 @@ REVERSE_CONFORMANCE = "reverse_search"
 _PATH_KEYS = ("prePath", "postPath", "replacementPath")
 
 
-def _subset(body: dict[str, Any], members: frozenset[str] | None) -> dict[str, Any]:
+def _subset(body: Mapping[str, Any], members: frozenset[str] | None) -> dict[str, Any]:
     if members is None:
         return dict(body)
     return {k: v for k, v in body.items() if k in members}
@@ -134,16 +135,17 @@ def _top_member(path: str) -> str:
 
 class _Rebased:
     """Shared declarations with their JSONPaths made absolute under a result's response path,
-    kept between pages (read-only). Declarations are shared per redaction outcome, so the same
-    few hundred recur on every page; an entry holds its declaration, so the id it is filed
-    under is never reused while it lives. At most `limit` entries; then it starts afresh."""
+    kept between pages (plain copies; read-only by convention). Declarations are shared per
+    redaction outcome, so the same few hundred recur on every page; an entry holds its
+    declaration, so the id it is filed under is never reused while it lives. At most `limit`
+    entries; then it starts afresh."""
 
     def __init__(self, limit: int = 8192) -> None:
         self.limit = limit
         self.size = 0
-        self.by_head: dict[str, dict[int, tuple[dict[str, Any], dict[str, Any]]]] = {}
+        self.by_head: dict[str, dict[int, tuple[Mapping[str, Any], dict[str, Any]]]] = {}
 
-    def __call__(self, entries: tuple[dict[str, Any], ...], head: str) -> list[dict[str, Any]]:
+    def __call__(self, entries: tuple[Mapping[str, Any], ...], head: str) -> list[dict[str, Any]]:
         cache = self.by_head.get(head)
         if cache is None:
             cache = self.by_head[head] = {}
@@ -161,8 +163,8 @@ class _Rebased:
         return out
 
 
-def _rebase(entry: dict[str, Any], head: str) -> dict[str, Any]:
-    rewritten = dict(entry)
+def _rebase(entry: Mapping[str, Any], head: str) -> dict[str, Any]:
+    rewritten = dict(entry)  # its values are immutable (strings, frozen objects)
     for member in _PATH_KEYS:
         path = rewritten.get(member)
         if path is not None and path.startswith("$"):
@@ -208,7 +210,7 @@ def search_json(
     mapping: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The search response. Its `redacted` entries are shared with later pages: serialize the
-    result, do not change it."""
+    result (with `json_bytes`: it holds the documents' read-only views), do not change it."""
     results = [
         _result_object(require_redacted(doc), page.result_member, i, page.members)
         for i, doc in enumerate(page.results)
@@ -316,4 +318,4 @@ def _without(url: str, name: str) -> str:
 
 
 def render_search(page: SearchResults, **kwargs: Any) -> bytes:
-    return orjson.dumps(search_json(page, **kwargs))
+    return json_bytes(search_json(page, **kwargs))

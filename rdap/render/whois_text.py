@@ -17,7 +17,15 @@ from rdap.errors import RdapError
 from rdap.profile import WhoisProfile
 from rdap.redaction import RedactedDocument
 from rdap.render import require_redacted
-from rdap.render.contacts import Card, Contact, ContactReader, Phone, Reading, Registrar
+from rdap.render.contacts import (
+    Card,
+    Contact,
+    ContactReader,
+    Phone,
+    Reading,
+    Registrar,
+    is_object,
+)
 
 MEDIA_TYPE = "text/plain; charset=utf-8"
 CRLF = "\r\n"
@@ -82,7 +90,7 @@ class _Lines:
 def _events(body: Mapping[str, Any]) -> dict[str, str]:
     dates: dict[str, str] = {}
     for event in body.get("events") or ():
-        if type(event) is dict and type(event.get("eventDate")) is str:
+        if is_object(event) and type(event.get("eventDate")) is str:
             dates.setdefault(str(event.get("eventAction")), event["eventDate"])
     return dates
 
@@ -157,10 +165,10 @@ class WhoisText:
             if contact is not None:
                 self._contact(contact, label, out)
         for nameserver in body.get("nameservers") or ():
-            if type(nameserver) is dict:
+            if is_object(nameserver):
                 out.field("Name Server", nameserver.get("ldhName"))
         secure = body.get("secureDNS")
-        signed = type(secure) is dict and secure.get("delegationSigned") is True
+        signed = is_object(secure) and secure.get("delegationSigned") is True
         out.field("DNSSEC", "signedDelegation" if signed else "unsigned")
         if self.profile.inaccuracy_form_url:
             out.field(
@@ -205,7 +213,7 @@ class WhoisText:
     def _nameserver(self, body: Mapping[str, Any], reading: Reading, out: _Lines) -> None:
         out.field("Server Name", body.get("ldhName"))
         addresses = body.get("ipAddresses")
-        if type(addresses) is dict:
+        if is_object(addresses):
             for version in ("v4", "v6"):
                 for address in addresses.get(version) or ():
                     out.field("IP Address", str(address))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -11,6 +10,7 @@ from rdap.redaction import RedactedDocument, load_policy, redact
 from rdap.render.contacts import Card, ContactReader, Phone, declared_name, phone, read_card
 from rdap.settings import PROJECT_ROOT
 from tests.redaction import sample
+from tests.render import declaring
 
 POLICY = load_policy(PROJECT_ROOT / "policies")
 READER = ContactReader.for_policy(POLICY)
@@ -124,5 +124,5 @@ def test_an_entity_lookup_is_one_contact_of_role_contact() -> None:
 def test_declarations_no_contact_field_carries_are_kept() -> None:
     document = _redacted()
     extra = {"name": {"type": "Registry Domain ID"}, "prePath": "$.handle", "method": "removal"}
-    document = dataclasses.replace(document, redacted=(*document.redacted, extra))
+    document = declaring(document, extra)
     assert READER.read(document).other_hidden == ("Registry Domain ID",)

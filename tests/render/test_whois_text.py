@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -17,6 +16,7 @@ from rdap.render.contacts import ContactReader, declared_name
 from rdap.render.whois_text import WhoisText
 from rdap.settings import PROJECT_ROOT
 from tests.redaction import sample
+from tests.render import declaring
 
 POLICY = load_policy(PROJECT_ROOT / "policies")
 FORM = "https://rdap.example/contact?domain=example.post&role={role}"
@@ -207,9 +207,8 @@ def test_an_unsigned_delegation() -> None:
 
 def test_a_hidden_domain_id_shows_the_placeholder() -> None:
     document = _redacted()
-    body = {k: v for k, v in document.body.items() if k != "handle"}
     extra = {"name": {"type": "Registry Domain ID"}, "prePath": "$.handle", "method": "removal"}
-    document = dataclasses.replace(document, body=body, redacted=(*document.redacted, extra))
+    document = declaring(document, extra, without="handle")
     text = _text(document)
     assert "Registry Domain ID: REDACTED FOR PRIVACY\n" in text
     assert text.count("Registry Domain ID") == 1
