@@ -87,6 +87,13 @@ class Settings:
     ratelimit_law_enforcement: str = "300/minute"
     ratelimit_staff: str = "1200/minute"
     ratelimit_search_cost: int = 5
+    # --- Disclosure requests (rdap.disclosure) ---
+    # Hours from receipt to decision for a standard request (NIS2 Art. 28(5): 72 h).
+    disclosure_sla_standard_hours: int = 72
+    # Hours for an urgent request (law enforcement only).
+    disclosure_sla_urgent_hours: int = 24
+    # Days a request waits for the requester's information before it is closed; 0 = forever.
+    disclosure_information_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

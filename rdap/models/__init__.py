@@ -4,6 +4,17 @@ from rdap.db import Base
 from rdap.models.client import OAuthClient, RevokedToken, SigningKey
 from rdap.models.complaint import Complaint
 from rdap.models.contact import LEGAL, NATURAL, Contact, PostalInfo
+from rdap.models.disclosure import (
+    Accreditation,
+    AuditEntry,
+    DisclosureClient,
+    DisclosureGrant,
+    DisclosureRequest,
+    Organisation,
+    RequestEvent,
+    RequestReason,
+    SlaPause,
+)
 from rdap.models.domain import (
     DnsKey,
     Domain,
@@ -20,10 +31,15 @@ from rdap.models.registry import Deposit, Tld
 __all__ = [
     "LEGAL",
     "NATURAL",
+    "Accreditation",
+    "AuditEntry",
     "Base",
     "Complaint",
     "Contact",
     "Deposit",
+    "DisclosureClient",
+    "DisclosureGrant",
+    "DisclosureRequest",
     "DnsKey",
     "Domain",
     "DomainContact",
@@ -34,9 +50,13 @@ __all__ = [
     "IdnTable",
     "NonDelegatedName",
     "OAuthClient",
+    "Organisation",
     "PostalInfo",
     "Registrar",
+    "RequestEvent",
+    "RequestReason",
     "RevokedToken",
     "SigningKey",
+    "SlaPause",
     "Tld",
 ]

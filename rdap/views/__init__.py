@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rdap.views import errors, openapi, rdap, registrar
+from rdap.views import disclosure, errors, openapi, rdap, registrar
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(rdap.blueprint)
     app.register_blueprint(registrar.blueprint)
+    app.register_blueprint(disclosure.blueprint)
     app.register_blueprint(openapi.blueprint)
     errors.register(app)

@@ -48,4 +48,4 @@ def identify() -> None:
     verifier = oauth_state(current_app).verifier
     claims = authenticate(header, verifier=verifier, now=dt.datetime.now(dt.UTC))
     with rt.db.read_connection() as connection:
-        g.principal = principal_for(claims, purpose=purpose, connection=connection)
+        g.principal = principal_for(claims, purpose=purpose, connection=connection, now=rt.clock())

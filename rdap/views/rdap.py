@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
@@ -48,7 +47,7 @@ def context() -> LookupContext:
     return LookupContext(
         base_url=base,
         request_url=url,
-        now=dt.datetime.now(dt.UTC),
+        now=rt.clock(),
         contact_uri_template=rt.profile.contact_uri,
         help_description=rt.profile.help_description,
     )
@@ -64,8 +63,10 @@ def answer(query: q.Query) -> Response:
     ctx = context()
     with rt.db.read_connection() as connection:
         repo = Repository(connection, rt.facts)
-        document = lookup(query, principal(), repo=repo, policy=rt.policy, ctx=ctx)
-    return rdap_response(
+        document = lookup(
+            query, principal(), repo=repo, policy=rt.policy, ctx=ctx, disclosure=rt.disclosure
+        )
+    response = rdap_response(
         rdap_json.render(
             document,
             profile=rt.profile,
@@ -75,6 +76,9 @@ def answer(query: q.Query) -> Response:
             extra_members=rt.help_members if is_help else None,
         )
     )
+    if document.disclosed:  # shown to this caller alone: no cache may keep or share it
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @blueprint.route("/domains", defaults={"path": "domains"}, methods=["GET"])
