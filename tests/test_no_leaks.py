@@ -208,3 +208,81 @@ def test_searching_a_hidden_value_looks_like_searching_noise(  # type: ignore[no
         assert found.status_code == noise.status_code == 200
         assert _shape(found.get_json()) == _shape(noise.get_json())
         assert found.get_json()["entitySearchResults"] == []  # (the URL echoes the caller's input)
+
+
+# --- requester and law enforcement with grants -----------------------------------------------
+
+PURPOSE = "criminalInvestigationAndDNSAbuseMitigation"
+
+
+def _with_purpose(path: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}farv1_qp={PURPOSE}"
+
+
+def _granted_domain(db: Database, deposit: GeneratedDeposit) -> tuple[str, dict[str, str]]:
+    """An ASCII domain whose registrant is a natural person with hidden markers: (name,
+    {marker kind: needle} of its registrant)."""
+    hidden = _public_needles(db, deposit)
+    by_contact: dict[str, dict[str, str]] = {}
+    for marker in deposit.markers:
+        needle = _needle(marker.kind, marker.value)
+        if needle in hidden:
+            by_contact.setdefault(marker.contact, {})[marker.kind] = needle
+    with db.read_scope() as session:
+        rows = session.execute(
+            select(Domain.ldh_name, Contact.handle)
+            .join(Contact, Contact.id == Domain.registrant_id)
+            .where(Domain.unicode_name.is_(None))
+            .order_by(Domain.id)
+        ).all()
+    for name, handle in rows:
+        kinds = by_contact.get(handle, {})
+        if {"name", "email", "voice"} <= set(kinds) and not name.startswith("xn--"):
+            return name, kinds
+    raise AssertionError("the generated registry has no natural-person registrant")
+
+
+@pytest.mark.parametrize("role", ["requester", "law-enforcement"])
+def test_requesters_with_a_grant_see_exactly_the_granted_elements(  # type: ignore[no-untyped-def]
+    app, client, db, marked, accredit, caller, api, role
+) -> None:
+    domain, kinds = _granted_domain(db, marked)
+    org_type = "law-enforcement" if role == "law-enforcement" else "cybersecurity"
+    requester = caller(role, accreditation=accredit("Marked Org", org_type=org_type))
+    staff = caller("staff")
+    request_id = api.submit(requester, domain=domain).get_json()["id"]
+    decided = api.decide(
+        request_id,
+        staff,
+        action="approve",
+        valid_days=7,
+        data_elements=["registrant.name", "registrant.email"],
+        rationale="The phone number is not needed to reach the operator of the domain.",
+    )
+    assert decided.status_code == 200, decided.get_json()
+    granted = {kinds["name"], kinds["email"]}
+    granted_path = _with_purpose(f"/domain/{domain}")
+    hidden = _public_needles(db, marked)
+    elsewhere = {n: h for n, h in hidden.items() if n not in granted}
+    headers = requester.headers
+
+    texts = list(_crawl(client, headers, db))
+    texts += [
+        (_with_purpose(path), text) for path, text in _crawl_with_purpose(client, headers, db)
+    ]
+    assert _leaks(iter(texts), elsewhere) == []
+    shown = [path for path, text in texts if any(g in text for g in granted)]
+    assert shown == [granted_path], "granted values appear in that domain's answer, and only there"
+    assert kinds["voice"] not in dict(texts)[granted_path]  # not granted: still redacted
+
+    # The audit log names what was disclosed and never holds a value.
+    exported = app.test_cli_runner().invoke(args=["audit", "export"]).output
+    assert '"disclosure.answer"' in exported
+    assert not TOKEN.search(exported)
+    assert not any(needle in exported for needle in hidden)
+
+
+def _crawl_with_purpose(client, headers: dict[str, str], db: Database) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    for path in _paths(db):
+        response = client.get(_with_purpose(path), headers=headers)
+        yield path, f"{response.status}\n{response.headers}\n{response.get_data(as_text=True)}"
