@@ -61,4 +61,3 @@ def test_answers_match_the_document(
     _check(document, "DisclosureRequestList", listed)
     invalid = api.submit(requester, rationale="short").get_json()
     _check(document, "RdapValidationError", invalid)
-
