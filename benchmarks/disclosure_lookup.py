@@ -13,6 +13,11 @@ package `wrk`) three times, same connections and duration:
 
 and prints requests/s, p50 and p99 of each and the ratios granted/public, no-grant/public.
 
+With --cpu it measures instead the CPU time (time.process_time: SQLite runs in the same
+process) of each kind of request in process, through the Flask test client, in --rounds rounds
+that take the three kinds in turn, and prints the median per request of each: a host's load
+barely moves CPU time, while wall-clock figures under load mostly measure the queue.
+
 With --instructions it counts instead the instructions one request of each kind costs, in
 process (Flask test client) under valgrind's callgrind, as benchmarks/search_instructions.py
 does: (count after --requests requests - count after none) / --requests, every run after the
@@ -20,6 +25,7 @@ same warm-up. A count does not drift with a shared host's load; wall-clock figur
 
     python benchmarks/disclosure_lookup.py --size 100000          # generate + import once, cached
     python benchmarks/disclosure_lookup.py --db out/lookup-1000000-7.sqlite3 --duration 15
+    python benchmarks/disclosure_lookup.py --size 100000 --cpu --rounds 15 --requests 50
     python benchmarks/disclosure_lookup.py --size 100000 --instructions --requests 20
 """
 
@@ -212,6 +218,66 @@ def count_instructions(
     }
 
 
+def measure_cpu(
+    env: dict[str, str], names_dir: Path, client_id: str, secret: str, rounds: int, requests: int
+) -> dict[str, object]:
+    """Median CPU seconds per request of each kind, rounds interleaved; each request another
+    name (a round's names repeat in the next round, as popular names do)."""
+    import statistics
+    import time
+
+    from rdap import create_app
+    from rdap.settings import Settings
+
+    app = create_app(Settings.from_env(env))
+    client = app.test_client()
+    reply = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": "Basic " + _basic(client_id, secret)},
+    )
+    auth = {"Authorization": f"Bearer {reply.get_json()['access_token']}"}
+    lists = {n: Path(names_dir, f"{n}.txt").read_text().split() for n in ("granted", "other")}
+    plans = {
+        "public": (lists["granted"], {}, ""),
+        "granted": (lists["granted"], auth, f"?farv1_qp={PURPOSE}"),
+        "no-grant": (lists["other"], auth, f"?farv1_qp={PURPOSE}"),
+    }
+    samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    sizes: dict[str, int] = {}
+    for round_number in range(rounds + 1):  # round 0 warms up
+        for kind in KINDS:
+            names, headers, query = plans[kind]
+            chosen = names[:requests]
+            started = time.process_time()
+            for name in chosen:
+                response = client.get(f"/domain/{name}{query}", headers=headers)
+                if response.status_code != 200:
+                    raise SystemExit(f"{kind}: {response.status_code}")
+            spent = (time.process_time() - started) / len(chosen)
+            sizes[kind] = len(response.data)
+            if round_number:
+                samples[kind].append(spent)
+    app.extensions["rdapd"].db.dispose()
+    median = {kind: statistics.median(values) for kind, values in samples.items()}
+    return {
+        "rounds": rounds,
+        "requests_per_round": requests,
+        **{f"cpu_ms_{k.replace('-', '_')}": round(v * 1000, 3) for k, v in median.items()},
+        **{f"body_bytes_{k.replace('-', '_')}": v for k, v in sizes.items()},
+        "ratio_granted_public": round(median["granted"] / median["public"], 3),
+        "ratio_no_grant_public": round(median["no-grant"] / median["public"], 3),
+        "spread_public_ms": [
+            round(min(samples["public"]) * 1000, 3),
+            round(max(samples["public"]) * 1000, 3),
+        ],
+        "spread_granted_ms": [
+            round(min(samples["granted"]) * 1000, 3),
+            round(max(samples["granted"]) * 1000, 3),
+        ],
+    }
+
+
 def _basic(client_id: str, secret: str) -> str:
     import base64
 
@@ -273,10 +339,15 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--grants", type=int, default=2000, help="names with a grant")
     parser.add_argument("--rounds", type=int, default=1, help="measure the three loads N times")
+    parser.add_argument("--cpu", action="store_true", help="CPU time in process")
     parser.add_argument("--instructions", action="store_true", help="count, under callgrind")
-    parser.add_argument("--requests", type=int, default=20, help="requests per count")
+    parser.add_argument("--requests", type=int, default=20, help="requests per count or round")
     args = parser.parse_args()
-    needed = ("valgrind",) if args.instructions else ("wrk", "curl")
+    needed: tuple[str, ...] = ("wrk", "curl")
+    if args.instructions:
+        needed = ("valgrind",)
+    elif args.cpu:
+        needed = ()
     if any(shutil.which(tool) is None for tool in needed):
         raise SystemExit(f"needs {' and '.join(needed)} (Debian packages)")
 
@@ -300,6 +371,11 @@ def main() -> None:
     for label, chosen in (("granted", granted), ("other", other)):
         files[label] = workdir / f"{label}.txt"
         files[label].write_text("\n".join(chosen) + "\n")
+    if args.cpu:
+        measured = measure_cpu(env, workdir, client_id, secret, args.rounds, args.requests)
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(json.dumps({"database": str(source), "grants": args.grants, **measured}, indent=2))
+        return
     if args.instructions:
         counted = count_instructions(env, workdir, client_id, secret, args.requests)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.orm import Session
 
 from rdap.db import Database
@@ -108,12 +108,16 @@ def ts_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def payload(entry: AuditEntry) -> dict[str, Any]:
-    """The hashed content of an entry: every column but entry_hash."""
-    out: dict[str, Any] = {name: getattr(entry, name) for name in COLUMNS}
-    out["ts"] = ts_text(entry.ts)
-    out["elements"] = list(entry.elements or [])
-    out["detail"] = dict(entry.detail or {})
+def payload(entry: AuditEntry | Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed content of an entry (a row or its column values): every column but
+    entry_hash."""
+    if isinstance(entry, Mapping):
+        out: dict[str, Any] = {name: entry.get(name) for name in COLUMNS}
+    else:
+        out = {name: getattr(entry, name) for name in COLUMNS}
+    out["ts"] = ts_text(out["ts"])
+    out["elements"] = list(out["elements"] or [])
+    out["detail"] = dict(out["detail"] or {})
     return out
 
 
@@ -121,58 +125,91 @@ def chain_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical(content)).hexdigest()
 
 
-def lock(session: Session) -> None:
-    """Serialise appenders until this transaction ends. PostgreSQL: an advisory lock; SQLite
-    serialises writers itself (`writing` begins with BEGIN IMMEDIATE)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+Executor = Session | Connection  # an ORM session or a Core connection, in a transaction
+
+
+def _dialect(executor: Executor) -> str:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return bind.dialect.name
+
+
+def lock(executor: Executor) -> None:
+    """Serialise appenders until this transaction ends. PostgreSQL: an advisory lock (taken
+    again by each append: it is re-entrant); SQLite serialises writers itself (`writing` and
+    `appending` begin with BEGIN IMMEDIATE)."""
+    if _dialect(executor) == "postgresql":
+        executor.execute(_LOCK, {"key": _LOCK_KEY})
+
+
+def _begin_writer(executor: Executor) -> None:
+    """On SQLite, take the write lock now: a deferred transaction that read first could not
+    become a writer once another writer committed."""
+    if _dialect(executor) == "sqlite":
+        executor.execute(_BEGIN_IMMEDIATE)
+    lock(executor)
 
 
 @contextlib.contextmanager
 def writing(db: Database) -> Iterator[Session]:
-    """One transaction that may append to the chain: commit on success, roll back on error.
-
-    It takes the chain's lock first, so concurrent appenders queue instead of forking the chain
-    or failing: on SQLite the transaction begins IMMEDIATE (a deferred one that read first
-    could not upgrade to a writer once another writer committed)."""
+    """One ORM transaction that may append to the chain: commit on success, roll back on error.
+    The chain's lock comes first, so concurrent appenders queue instead of failing."""
     with db.sessions() as session, session.begin():
-        if session.get_bind().dialect.name == "sqlite":
-            session.execute(text("BEGIN IMMEDIATE"))
-        lock(session)
+        _begin_writer(session)
         yield session
 
 
-def append(session: Session, event: Event, *, now: dt.datetime) -> AuditEntry:
-    """Add one entry at the head of the chain, in the caller's transaction."""
+@contextlib.contextmanager
+def appending(db: Database) -> Iterator[Connection]:
+    """As `writing`, on a Core connection: the lighter path the lookup takes to record an
+    answer that disclosed."""
+    with db.engine.begin() as connection:
+        _begin_writer(connection)
+        yield connection
+
+
+@dataclasses.dataclass(frozen=True)
+class Appended:
+    """Where an entry went: records elsewhere (a request's history) keep both."""
+
+    seq: int
+    entry_hash: str
+
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_BEGIN_IMMEDIATE = text("BEGIN IMMEDIATE")
+_HEAD = select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
+_INSERT = insert(AuditEntry)
+
+
+def append(executor: Executor, event: Event, *, now: dt.datetime) -> Appended:
+    """Add one entry at the head of the chain, in the caller's transaction (opened with
+    `writing` or `appending`)."""
     if now.tzinfo is None:
         raise ValueError("audit timestamps must be timezone-aware")
-    lock(session)
-    head = session.execute(
-        select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
+    lock(executor)
+    head = executor.execute(_HEAD).first()
     seq, prev_hash = (head[0] + 1, head[1]) if head is not None else (1, GENESIS)
-    entry = AuditEntry(
-        seq=seq,
-        ts=now.astimezone(dt.UTC),
-        event=event.event,
-        actor=event.actor,
-        actor_role=event.actor_role,
-        client_id=event.client_id,
-        token_id=event.token_id,
-        accreditation_id=event.accreditation_id,
-        request_id=event.request_id,
-        grant_id=event.grant_id,
-        domain=event.domain,
-        purpose=event.purpose,
-        elements=list(event.elements),
-        policy_revision=event.policy_revision,
-        detail=dict(event.detail),
-        prev_hash=prev_hash,
-    )
-    entry.entry_hash = chain_hash(prev_hash, payload(entry))
-    session.add(entry)
-    session.flush()
-    return entry
+    values: dict[str, Any] = {
+        "seq": seq,
+        "ts": now.astimezone(dt.UTC),
+        "event": event.event,
+        "actor": event.actor,
+        "actor_role": event.actor_role,
+        "client_id": event.client_id,
+        "token_id": event.token_id,
+        "accreditation_id": event.accreditation_id,
+        "request_id": event.request_id,
+        "grant_id": event.grant_id,
+        "domain": event.domain,
+        "purpose": event.purpose,
+        "elements": list(event.elements),
+        "policy_revision": event.policy_revision,
+        "detail": dict(event.detail),
+        "prev_hash": prev_hash,
+    }
+    values["entry_hash"] = chain_hash(prev_hash, payload(values))
+    executor.execute(_INSERT, values)
+    return Appended(seq, values["entry_hash"])
 
 
 # --- checkpoints --------------------------------------------------------------------------------

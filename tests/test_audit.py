@@ -30,7 +30,7 @@ def _event(n: int, **changes: object) -> audit.Event:
         "client_id": f"rdapd-client{n}",
         "token_id": f"jti-{n}",
         "accreditation_id": "acc-1",
-        "request_id": f"00000000-0000-4000-8000-00000000000{n}",
+        "request_id": f"00000000-0000-4000-8000-{n:012d}",
         "grant_id": None,
         "domain": "target.post",
         "purpose": "legalActions",

@@ -99,10 +99,10 @@ class DisclosureAccess:
         if not used:
             return document
         affiliation = principal.affiliation
-        with audit.writing(self.db) as session:
+        with audit.appending(self.db) as connection:
             for grant in used:
                 audit.append(
-                    session,
+                    connection,
                     audit.Event(
                         event=ANSWER_EVENT,
                         actor=principal.subject or principal.client_id or "",
