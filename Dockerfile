@@ -1,7 +1,8 @@
-# rdapd: RDAP (and later WHOIS) directory server.
+# rdapd: RDAP and WHOIS directory server (deploy/compose.yaml runs a scaled-out set).
 # Build:   docker build -t rdapd .
 # Migrate: docker run --rm -e RDAP_DATABASE_URL=postgresql://... rdapd rdapd db upgrade
 # Serve:   docker run -p 8080:8080 -e RDAP_DATABASE_URL=... -e RDAP_SECRET_KEY=... rdapd
+# WHOIS:   docker run -p 43:43 -e RDAP_DATABASE_URL=... rdapd rdapd whois --bind 0.0.0.0:43
 # Migrations are a release step of their own; the server never changes the schema on boot.
 
 FROM python:3.11-slim-bookworm AS build
@@ -28,6 +29,7 @@ COPY policies ./policies
 COPY migrations ./migrations
 COPY wsgi.py ./
 USER rdapd
-EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/help', timeout=2)"
+EXPOSE 8080 43
+# Liveness only: /readyz (database, replicas, Redis, schema) is for the load balancer.
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
 CMD ["rdapd", "serve", "--bind", "0.0.0.0:8080"]

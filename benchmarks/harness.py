@@ -106,6 +106,12 @@ def parse_wrk(out: str) -> dict[str, float]:
         result[f"p{pct}"] = _ms(m.group(1), m.group(2))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     result["non2xx"] = float(errors.group(1)) if errors else 0.0
+    # Requests wrk gave up on (2 s) are not in its latency figures: report them beside.
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    result["socket_errors"] = float(sum(map(int, sockets.groups()))) if sockets else 0.0
+    result["timeouts"] = float(sockets.group(4)) if sockets else 0.0
     return result
 
 
@@ -124,13 +130,14 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def serve(
-    module: str, env: dict[str, str], pythonpath: Path
+    module: str, env: dict[str, str], pythonpath: Path, **changes: str
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """`module:app` under gunicorn with the worker settings `rdapd serve` uses; (process, port)."""
+    """`module:app` under gunicorn with the worker settings `rdapd serve` uses; (process, port).
+    `changes` replace options (worker_class="sync")."""
     from rdap.serve import gunicorn_options
     from rdap.settings import Settings
 
-    opts = gunicorn_options(Settings.from_env(env), "x")  # the served configuration
+    opts = gunicorn_options(Settings.from_env(env), "x", **changes)  # the served configuration
     port = free_port()
     command = [
         sys.executable,
@@ -140,6 +147,8 @@ def serve(
         str(opts["workers"]),
         "--worker-class",
         opts["worker_class"],
+        "--threads",
+        str(opts["threads"]),
         "--keep-alive",
         str(opts["keepalive"]),
         "--log-level",

@@ -6,6 +6,7 @@ connection count. Prints requests/s and p50/p99 latency of each, and the ratio r
 
     python benchmarks/lookup.py --size 1000000            # generate + import once, cached
     python benchmarks/lookup.py --db /path/to.sqlite3     # an existing database
+    python benchmarks/lookup.py --postgres postgresql+psycopg://u@127.0.0.1/db   # loaded already
 """
 
 from __future__ import annotations
@@ -51,6 +52,25 @@ def sample_names(db_path: Path, count: int, seed: int) -> list[str]:
     return names[:count]
 
 
+def sample_postgres_names(url: str, count: int, seed: int) -> list[str]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        total = conn.execute(text("SELECT max(id) FROM domains")).scalar_one()
+        rng = random.Random(seed)
+        ids = [rng.randint(1, total) for _ in range(count * 2)]
+        names = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT ldh_name FROM domains WHERE id = ANY(:ids)"), {"ids": ids}
+            )
+        ]
+    engine.dispose()
+    rng.shuffle(names)
+    return names[:count]
+
+
 def run_wrk(
     port: int, names_file: Path, *, connections: int, duration: int, seed: int, token: str | None
 ) -> dict[str, float]:
@@ -86,14 +106,20 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=20000)
     parser.add_argument("--token", help="bearer token to send (measures an authenticated tier)")
     parser.add_argument("--ratelimit", action="store_true", help="keep rate limiting on")
+    parser.add_argument("--postgres", help="serve this PostgreSQL database (loaded already)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
 
-    db_path = database(args)
     workdir = Path(tempfile.mkdtemp(prefix="rdapd-bench-"))
     names_file = workdir / "names.txt"
-    names = sample_names(db_path, args.names, args.seed)
+    if args.postgres:
+        db_url = args.postgres
+        names = sample_postgres_names(db_url, args.names, args.seed)
+    else:
+        db_path = database(args)
+        db_url = f"sqlite:///{db_path}"
+        names = sample_names(db_path, args.names, args.seed)
     names_file.write_text("\n".join(names) + "\n")
 
     from rdap.serve import default_workers
@@ -101,7 +127,8 @@ def main() -> None:
 
     env = {
         **os.environ,
-        "RDAP_DATABASE_URL": f"sqlite:///{db_path}",
+        "RDAP_DATABASE_URL": db_url,
+        "RDAP_ACCESS_LOG": "false",
         "RDAP_RATELIMIT_ENABLED": "true" if args.ratelimit else "false",
         "RDAP_REQUIRE_TLS": "false",
     }
@@ -144,7 +171,7 @@ def main() -> None:
     shutil.rmtree(workdir, ignore_errors=True)
 
     report = {
-        "database": str(db_path),
+        "database": db_url,
         "body_bytes": len(sample),
         "workers": Settings.from_env(env).workers or default_workers(Settings.from_env(env)),
         "connections": args.connections,

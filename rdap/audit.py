@@ -153,7 +153,7 @@ def _begin_writer(executor: Executor) -> None:
 def writing(db: Database) -> Iterator[Session]:
     """One ORM transaction that may append to the chain: commit on success, roll back on error.
     The chain's lock comes first, so concurrent appenders queue instead of failing."""
-    with db.sessions() as session, session.begin():
+    with db.session_scope() as session:
         _begin_writer(session)
         yield session
 
@@ -162,7 +162,7 @@ def writing(db: Database) -> Iterator[Session]:
 def appending(db: Database) -> Iterator[Connection]:
     """As `writing`, on a Core connection: the lighter path the lookup takes to record an
     answer that disclosed."""
-    with db.engine.begin() as connection:
+    with db.write_connection() as connection:
         _begin_writer(connection)
         yield connection
 

@@ -357,7 +357,7 @@ class TokenVerifier:
 
     def _check_not_revoked(self, jti: str, client_id: str | None) -> None:
         """Deny-list and client status, read from the database on every request (one query)."""
-        with self.db.read_connection() as connection:
+        with self.db.primary_connection() as connection:  # never a lagging replica
             (found,) = prepared.rows(connection, _REVOCATION, jti=jti, client_id=client_id or "")
         revoked, status = found["revoked"], found["status"]
         if revoked:

@@ -1,4 +1,5 @@
-"""The `rdapd` command line: a Flask CLI group (`flask --app wsgi ...` offers the same commands)."""
+"""The `rdapd` command line: rdapd's own commands, each run in an application context
+(`flask --app wsgi ...` offers the same commands among Flask's)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
 
 from rdap import migrate
 from rdap.escrow.commands import COMMANDS as ESCROW_COMMANDS
@@ -70,16 +70,25 @@ def register_commands(app: Flask) -> None:
             app.cli.add_command(command)
 
 
-@click.group(
-    cls=FlaskGroup,
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    set_debug_flag=False,
-    load_dotenv=False,
-)
-def cli() -> None:
+class _Commands(click.Group):
+    """Exactly the commands in COMMANDS: not Flask's options (--app, --env-file, --debug), and
+    not the commands other packages plug into `flask` (flask-limiter's `limiter` needs an extra
+    dependency, and with the default memory:// storage it could not see the server's counters).
+    Listing them (`rdapd --help`) does not build the application."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(command.name for command in COMMANDS if command.name)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return next((command for command in COMMANDS if command.name == cmd_name), None)
+
+
+@click.group(cls=_Commands)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """rdapd: a registry's RDAP and WHOIS directory."""
+    # Settings come from RDAP_* variables only; every command runs in the app's context.
+    ctx.with_resource(_create_app().app_context())
 
 
 def main(argv: list[str] | None = None) -> Any:

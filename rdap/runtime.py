@@ -56,7 +56,13 @@ class Runtime:
         conformance, help_members = help_conformance(settings)
         return cls(
             settings=settings,
-            db=Database(settings.effective_database_url, settings.effective_read_url),
+            db=Database(
+                settings.effective_database_url,
+                settings.effective_read_urls,
+                timeout=settings.database_timeout,
+                connect_timeout=settings.database_connect_timeout,
+                max_lag=settings.database_replica_max_lag,
+            ),
             profile=load_profile(settings.service_file),
             policy=load_policy(settings.policies_path),
             extra_conformance=list(conformance),

@@ -88,12 +88,14 @@ def settings(migrated_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-0123456789abcdef",
         require_tls=False,
         ratelimit_enabled=False,
+        # Generous: the suite shares a busy machine; tests of the timeout set their own.
+        database_timeout=10.0,
     )
 
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, timeout=settings.database_timeout)
     try:
         yield database
     finally:

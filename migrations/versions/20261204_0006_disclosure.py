@@ -4,7 +4,7 @@ Requests, grants and audit entries name domains by ldh name and ROID, never by a
 into the registry tables, so a full deposit import is never blocked by them.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-04 19:34:42.377742
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import rdap.models.base
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,7 +15,7 @@ from rdap.document import rdap_time
 from rdap.lookup import LookupContext
 from rdap.models import Accreditation, DisclosureGrant
 from rdap.principal import ACCREDITATION_ACTIVE, LAW_ENFORCEMENT, REQUESTER, Grant, Principal
-from rdap.redaction import RedactedDocument
+from rdap.redaction import RedactedDocument, with_notices
 
 DISCLOSURE_NOTICE = "Disclosure"
 ANSWER_EVENT = "disclosure.answer"
@@ -68,7 +68,7 @@ class DisclosureAccess:
             or affiliation.suspended
         ):
             return ()
-        with self.db.engine.connect() as connection:
+        with self.db.primary_connection() as connection:  # a revoked grant must not lag
             rows = prepared.rows(
                 connection,
                 _GRANTS,
@@ -121,8 +121,7 @@ class DisclosureAccess:
                     now=ctx.now,
                 )
         notices = [_notice(grant, document.disclosed, ctx) for grant in used]
-        body = {**document.body, "notices": [*document.body.get("notices", ()), *notices]}
-        return dataclasses.replace(document, body=body)
+        return with_notices(document, notices)
 
 
 def _in_force(row: dict[str, Any], roid: str, accreditation_id: str, now: dt.datetime) -> bool:

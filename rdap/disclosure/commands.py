@@ -54,6 +54,7 @@ def _change() -> Iterator[service.Context]:
 @contextlib.contextmanager
 def _primary() -> Iterator[Session]:
     """A read-only session on the primary database (not a replica): what verify must check."""
+    # No deadline: verifying or exporting a long chain is maintenance work, like an import.
     with _runtime().db.sessions() as session:
         try:
             yield session

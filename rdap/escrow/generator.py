@@ -26,7 +26,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Final
 from xml.sax.saxutils import escape
@@ -36,6 +36,9 @@ import idna
 from rdap.escrow import parser as p
 
 DEFAULT_WATERMARK: Final = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+# Progress reports: (what, done, total), every PROGRESS_EVERY objects of that kind.
+Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY: Final = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -561,9 +564,18 @@ class _Plan:
 
 class _Writer:
     def __init__(
-        self, out: IO[str], tld: str, *, size: int, seed: int, markers: bool, watermark: dt.datetime
+        self,
+        out: IO[str],
+        tld: str,
+        *,
+        size: int,
+        seed: int,
+        markers: bool,
+        watermark: dt.datetime,
+        progress: Progress | None = None,
     ) -> None:
         self.out = out
+        self.progress = progress
         self.tld = tld
         self.seed = seed
         self.markers_on = markers
@@ -574,6 +586,9 @@ class _Writer:
         self.contact_n = 0
         self.w = out.write
         self.roid_suffix = "".join(ch for ch in tld.upper() if ch.isalnum())[:8]
+        # Contact ids name the TLD's repository too, so that generated registries of several
+        # TLDs can be served side by side (one contact id never names two contacts there).
+        self.handle_suffix = self.roid_suffix[:6]
 
     # -- helpers --
     def rng(self, section: str) -> random.Random:
@@ -599,6 +614,16 @@ class _Writer:
             u_label = _traditional(simplified)
             original = f"{_a_label(simplified)}.{self.tld}"
         return f"{_a_label(u_label)}.{self.tld}", f"{u_label}.{self.tld}", script, original
+
+    def registrant_handle(self, k: int) -> str:
+        return f"R{k:07d}-{self.handle_suffix}"
+
+    def admin_handle(self, k: int) -> str:
+        return f"A{k:07d}-{self.handle_suffix}"
+
+    def tech_handle(self, j: int) -> str:
+        """Tech contact j, of registrar REGISTRARS[j % len(REGISTRARS)]."""
+        return f"T{j:03d}-{self.handle_suffix}"
 
     # -- sections --
     def header(self, counts: dict[str, int]) -> None:
@@ -816,15 +841,17 @@ class _Writer:
         for j in range(self.plan.n_tech):
             registrar = REGISTRARS[j % len(REGISTRARS)]
             country = COUNTRIES[(j * 5) % len(COUNTRIES)]
-            handle = f"TEC-{registrar.clid[:6]}-{j:03d}"
+            handle = self.tech_handle(j)
             person = self._person(handle, country, rng)
             self._contact(handle, registrar, country, person=person, org=None, rng=rng, k=j)
             self._facts(handle, legal=False, rng=rng, k=j, country=country, registrant=False)
         for k in range(self.plan.n_registrants):
+            if self.progress is not None and k % PROGRESS_EVERY == 0:
+                self.progress("registrants", k, self.plan.n_registrants)
             registrar = self.plan.registrar(k)
             country = COUNTRIES[(k * 11 + self.seed) % len(COUNTRIES)]
             natural = self.plan.natural_registrant(k)
-            handle = f"REG{k:07d}"
+            handle = self.registrant_handle(k)
             if natural:
                 person = self._person(handle, country, rng)
                 self._contact(handle, registrar, country, person=person, org=None, rng=rng, k=k)
@@ -835,7 +862,7 @@ class _Writer:
                 )
                 self._contact(handle, registrar, country, person=None, org=org, rng=rng, k=k)
             self._facts(handle, legal=not natural, rng=rng, k=k, country=country, registrant=True)
-            admin = f"ADM{k:07d}"
+            admin = self.admin_handle(k)
             person = self._person(admin, country, rng)
             org_name = (
                 None if natural else f"{ORG_PREFIXES[k % len(ORG_PREFIXES)]} {country.suffix}"
@@ -908,6 +935,8 @@ class _Writer:
         w = self.w
         suffix = self.roid_suffix
         for i in range(plan.size):
+            if self.progress is not None and i % PROGRESS_EVERY == 0:
+                self.progress("domains", i, plan.size)
             name, uname, table, original = self.domain_name(i)
             k = plan.registrant(i)
             registrar = plan.registrar(k)
@@ -938,12 +967,12 @@ class _Writer:
                 w(f'<rdeDomain:status s="{status}"/>\n')
             for status in rgp:
                 w(f'<rdeDomain:rgpStatus s="{status}"/>\n')
-            w(f"<rdeDomain:registrant>REG{k:07d}</rdeDomain:registrant>\n")
-            tech_n = REGISTRARS.index(registrar) + len(REGISTRARS) * (i % 4)
-            tech = f"TEC-{registrar.clid[:6]}-{tech_n:03d}"
-            w(f'<rdeDomain:contact type="admin">ADM{k:07d}</rdeDomain:contact>\n')
+            w(f"<rdeDomain:registrant>{self.registrant_handle(k)}</rdeDomain:registrant>\n")
+            tech = self.tech_handle(REGISTRARS.index(registrar) + len(REGISTRARS) * (i % 4))
+            admin = self.admin_handle(k)
+            w(f'<rdeDomain:contact type="admin">{admin}</rdeDomain:contact>\n')
             w(f'<rdeDomain:contact type="tech">{tech}</rdeDomain:contact>\n')
-            w(f'<rdeDomain:contact type="billing">ADM{k:07d}</rdeDomain:contact>\n')
+            w(f'<rdeDomain:contact type="billing">{admin}</rdeDomain:contact>\n')
             servers = self._nameservers(i, name)
             if servers:
                 w("<rdeDomain:ns>\n")
@@ -1023,14 +1052,18 @@ def write_deposit(
     seed: int = 1,
     markers: bool = False,
     watermark: dt.datetime = DEFAULT_WATERMARK,
+    progress: Progress | None = None,
 ) -> GeneratedDeposit:
-    """Write a FULL deposit to a text stream; see `generate_deposit`."""
+    """Write a FULL deposit to a text stream; see `generate_deposit`. `progress(kind, done,
+    total)` is told how far the registrants and the domains are, every PROGRESS_EVERY."""
     tld = p.normalize_name(tld)[0]
     if "." in tld:
         raise ValueError(f"{tld!r} is not a single-label TLD")
     if size < 1:
         raise ValueError("size must be at least 1")
-    writer = _Writer(out, tld, size=size, seed=seed, markers=markers, watermark=watermark)
+    writer = _Writer(
+        out, tld, size=size, seed=seed, markers=markers, watermark=watermark, progress=progress
+    )
     plan = writer.plan
     counts = {
         p.DOMAIN: size,
@@ -1057,6 +1090,8 @@ def write_deposit(
     writer.contacts()
     writer.hosts()
     writer.domains()
+    if progress is not None:
+        progress("domains", size, size)
     writer.nndn()
     out.write("</rde:contents>\n</rde:deposit>\n")
     return GeneratedDeposit(
@@ -1079,6 +1114,7 @@ def generate_deposit(
     seed: int = 1,
     markers: bool = False,
     watermark: dt.datetime = DEFAULT_WATERMARK,
+    progress: Progress | None = None,
 ) -> GeneratedDeposit:
     """Write a FULL deposit of `size` domains for `tld` to `path` (deterministic in all arguments).
 
@@ -1088,7 +1124,13 @@ def generate_deposit(
     target = Path(path)
     with target.open("w", encoding="utf-8", newline="\n", buffering=1 << 20) as out:
         result = write_deposit(
-            out, tld=tld, size=size, seed=seed, markers=markers, watermark=watermark
+            out,
+            tld=tld,
+            size=size,
+            seed=seed,
+            markers=markers,
+            watermark=watermark,
+            progress=progress,
         )
     return dataclasses.replace(result, path=target)
 

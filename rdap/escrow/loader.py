@@ -1,14 +1,23 @@
 """Escrow loader: parsed deposit records → registry tables, in one transaction.
 
+A FULL deposit (RFC 9022) is the whole registry of one TLD: it replaces that TLD's data and
+leaves other TLDs' alone. Domains, non-delegated names and IDN tables belong to one TLD.
+Registrars, contacts and hosts may appear in the deposits of several TLDs (a registry that
+shares them); each keeps the set of TLDs whose latest deposit holds it (registrar_tlds,
+contact_tlds, host_tlds) and is removed when no deposit holds it any longer. A deposit whose
+watermark is older than the one loaded for its TLD is refused unless forced.
+
 How it stays fast and memory-flat whatever the deposit size:
 
 1. Records stream from the parser into temporary *stage* tables, in batches (executemany).
    Each stage row keeps its references as strings (registrar clID, contact id, host name)
    plus the line it came from; primary keys are assigned here, by counters.
-2. The old registry content is deleted and each registry table is filled by one
-   INSERT ... SELECT that resolves the string references with joins on unique indexes.
-   A row lost to an unknown reference or a duplicate shows as a row count below the staged
-   count; only then do diagnostic queries find the first culprit and its line.
+2. The TLD's old content is deleted (everything, when no other TLD is loaded) and each
+   registry table is filled by one INSERT ... SELECT that resolves the string references with
+   joins on unique indexes; new ids follow the highest id other TLDs left. A row lost to an
+   unknown reference, a duplicate or an object another TLD shares shows as a row count below
+   the staged count; only then do diagnostic queries find the culprit and its line, and
+   shared objects are updated in place (their ids are referenced by other TLDs' rows).
 3. Header counts are compared with what was parsed; a Deposit row records the import.
 
 Any error rolls the whole transaction back, so the database is exactly as it was.
@@ -17,12 +26,13 @@ RFC 9022 does not fix the order of objects, and nothing here depends on it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -54,6 +64,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, Insert, Select
 from sqlalchemy.sql.functions import FunctionElement
 
+from rdap import search_columns
 from rdap.db import Database
 from rdap.errors import DepositError
 from rdap.escrow import parallel
@@ -61,6 +72,7 @@ from rdap.escrow import parser as p
 from rdap.models import (
     Base,
     Contact,
+    ContactTld,
     Deposit,
     DnsKey,
     Domain,
@@ -69,28 +81,31 @@ from rdap.models import (
     DsRecord,
     Host,
     HostAddress,
+    HostTld,
     IdnTable,
     NonDelegatedName,
     PostalInfo,
     Registrar,
+    RegistrarTld,
     Tld,
 )
 from rdap.models.base import Json, UtcDateTime
 
 BATCH_SIZE: Final = 5000
+IMPORT_LOCK: Final = 0x72646170  # PostgreSQL advisory lock key: one import at a time
 CHUNK_OBJECTS: Final = 2000  # content objects per chunk (the unit worker processes hand over)
 PARALLEL_MIN_BYTES: Final = 64 * 1024**2  # smaller deposits are parsed in the importer itself
 MAX_WORKERS: Final = 4
 IMPORT_CACHE_KIB: Final = 64 * 1024  # SQLite page cache during an import: memory stays flat
 
 
-# Registry tables a FULL deposit replaces, children first (the order deletes must run in).
 def _t(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
 
 
+# Registry tables a FULL deposit fills, children first (the order deletes must run in).
 REGISTRY_TABLES: Final[tuple[Table, ...]] = tuple(
     _t(model)
     for model in (
@@ -108,6 +123,13 @@ REGISTRY_TABLES: Final[tuple[Table, ...]] = tuple(
         NonDelegatedName,
         Tld,
     )
+)
+MEMBERSHIPS: Final[tuple[Table, ...]] = (_t(RegistrarTld), _t(ContactTld), _t(HostTld))
+DOMAIN_CHILDREN: Final[tuple[Table, ...]] = (
+    _t(DomainContact),
+    _t(DomainNameserver),
+    _t(DsRecord),
+    _t(DnsKey),
 )
 
 OBJECT_NAMES: Final = {
@@ -654,13 +676,54 @@ def _json_text_postgresql(element: _JsonText, compiler: SQLCompiler, **kw: Any) 
     return f"CAST({compiler.process(element.clauses, **kw)} AS JSONB)"
 
 
+def _plus(column: ColumnElement[Any], offset: int, name: str) -> ColumnElement[Any]:
+    """`column + offset` labelled `name`; the bare column when there is nothing to add."""
+    return (column + offset).label(name) if offset else column.label(name)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kind:
+    """Objects of one kind as the copy sees them: where they are staged and loaded, the key
+    that names one across deposits, the TLDs holding each (None: the table has a `tld`
+    column), and words for messages."""
+
+    stage: Table
+    table: Table
+    key: str
+    membership: Table | None
+    tag: str
+    what: str
+
+
+CONTACTS: Final = _Kind(
+    S_CONTACT, _t(Contact), "handle", _t(ContactTld), "rdeContact:contact", "contacts"
+)
+HOSTS: Final = _Kind(S_HOST, _t(Host), "ldh_name", _t(HostTld), "rdeHost:host", "hosts")
+DOMAINS: Final = _Kind(S_DOMAIN, _t(Domain), "ldh_name", None, "rdeDomain:domain", "domains")
+
+
 class _Copier:
-    def __init__(self, conn: Connection, st: _Stager) -> None:
+    """Fills one TLD's registry rows from the stage tables (see the module docstring)."""
+
+    def __init__(self, conn: Connection, st: _Stager, tld: str) -> None:
         self.conn = conn
         self.st = st
+        self.tld = tld
 
     def first(self, query: Select[Any]) -> Any:
         return self.conn.execute(query.limit(1)).first()
+
+    def offset(self, table: Table) -> int:
+        """What new rows' ids add to their stage ids: the highest id other TLDs' rows hold."""
+        return int(self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+
+    def holders(self, membership: Table, object_id: int) -> str:
+        """The TLDs whose deposits hold an object, for messages: ".mail, .post"."""
+        key = next(c for c in membership.primary_key.columns if c.name != "tld")
+        names = self.conn.scalars(
+            select(membership.c.tld).where(key == object_id).order_by(membership.c.tld)
+        ).all()
+        return ", ".join(f".{name}" for name in names) or "another TLD"
 
     def orphan_facts(self, facts: Table, key: Any, target: Any, tag: str, what: str) -> None:
         """Raise for the first extension facts object whose `key` names no `target` object."""
@@ -688,6 +751,33 @@ class _Copier:
         if row is not None:
             raise DepositError(
                 f"line {row.last}: <{tag}> {row[0]}: duplicate {what} (first at line {row.first})"
+            )
+
+    def roid_taken(self, kind: _Kind, offset: int) -> None:
+        """Raise when a staged object's ROID belongs to another TLD's object of another name."""
+        stage, table, key = kind.stage, kind.table, kind.key
+        row = self.first(
+            select(
+                stage.c.line,
+                stage.c[key],
+                stage.c.roid,
+                table.c[key].label("other"),
+                table.c.id,
+                *([table.c.tld.label("of_tld")] if kind.membership is None else []),
+            )
+            .select_from(stage.join(table, table.c.roid == stage.c.roid))
+            .where(table.c.id <= offset, table.c[key] != stage.c[key])
+            .order_by(stage.c.line)
+        )
+        if row is not None:
+            held = (
+                f".{row.of_tld}"
+                if kind.membership is None
+                else self.holders(kind.membership, row.id)
+            )
+            raise DepositError(
+                f"line {row.line}: <{kind.tag}> {row[1]}: ROID '{row.roid}' is '{row.other}' in "
+                f"the deposit of {held}"
             )
 
     def registrars(self) -> None:
@@ -722,12 +812,23 @@ class _Copier:
         self.duplicates(f, "client_id", "rdapd:registrarFacts", "registrar facts")
         self.orphan_facts(f, f.c.client_id, s.c.client_id, "rdapd:registrarFacts", "registrar")
         # Registrars keep their row ids across deposits (matched by client id), so what refers
-        # to them from outside the deposit (OAuth clients, complaints) stays bound to them.
+        # to them from outside the deposit (OAuth clients) stays bound to them. One that no
+        # TLD's deposit holds any longer, and that nothing loaded refers to, is removed.
         table = _t(Registrar)
         existing = {
             row[0]: row[1] for row in self.conn.execute(select(table.c.client_id, table.c.id))
         }
-        self.conn.execute(delete(table).where(table.c.client_id.not_in(select(s.c.client_id))))
+        held = _t(RegistrarTld)
+        self.conn.execute(
+            delete(table).where(
+                table.c.client_id.not_in(select(s.c.client_id)),
+                ~select(held.c.registrar_id).where(held.c.registrar_id == table.c.id).exists(),
+                *(
+                    ~select(other.c.id).where(other.c.registrar_id == table.c.id).exists()
+                    for other in (_t(Domain), _t(Contact), _t(Host))
+                ),
+            )
+        )
         next_id = max(existing.values(), default=0) + 1
         inserts = []
         for row in self.conn.execute(query).mappings():
@@ -742,6 +843,10 @@ class _Copier:
                 self.conn.execute(update(table).where(table.c.id == known).values(**values))
         if inserts:
             self.conn.execute(insert(table), inserts)
+        members = select(
+            table.c.id.label("registrar_id"), literal(self.tld).label("tld")
+        ).select_from(s.join(table, table.c.client_id == s.c.client_id))
+        _copy(self.conn, _t(RegistrarTld), members)
 
     def _unknown_registrar(self, stage: Table, tag: str, ident: str) -> None:
         r = _t(Registrar)
@@ -756,10 +861,86 @@ class _Copier:
                 f"line {row.line}: <{tag}> {row[1]}: registrar '{row.clid}' is not in the deposit"
             )
 
+    def shared(self, kind: _Kind, offset: int, copied: int) -> None:
+        """After a copy that left rows out: raise unless the rows left out are exactly objects
+        that other TLDs' deposits hold under the same key (shared objects)."""
+        stage, table = kind.stage, kind.table
+        shared = self.conn.execute(
+            select(func.count())
+            .select_from(stage.join(table, table.c[kind.key] == stage.c[kind.key]))
+            .where(table.c.id <= offset)
+        ).scalar_one()
+        if not shared or copied + shared != self.st.count(stage):
+            raise DepositError(f"{kind.what} could not be loaded")
+
+    def refresh(self, kind: _Kind, query: Select[Any], where: Any) -> None:
+        """Update the shared objects `where` selects with this deposit's values, in place (other
+        TLDs' rows refer to their ids)."""
+        new = query.subquery()
+        table, key = kind.table, kind.key
+        names = [c.name for c in query.selected_columns if c.name not in ("id", key)]
+        self.conn.execute(
+            update(table)
+            .values({name: new.c[name] for name in names})
+            .where(table.c[key] == new.c[key], where)
+        )
+
+    def children(
+        self, kind: _Kind, stage: Table, table: Table, parent_offset: int, refreshed: Any
+    ) -> None:
+        """Copy the child rows (postal infos, host addresses) of staged objects: those of new
+        objects by id; with shared objects (`refreshed` selects those updated, else None),
+        those of refreshed ones by key, after their old ones are deleted."""
+        parent, key = kind.table, kind.key
+        fk = stage.c[next(c.name for c in stage.c if c.name.endswith("_id"))]
+        rest = [_column(stage, c.name) for c in stage.c if c.name not in ("id", fk.name)]
+        ids = _plus(stage.c.id, self.offset(table), "id")
+        plain = select(ids, _plus(fk, parent_offset, fk.name), *rest)
+        if refreshed is None:
+            _copy(self.conn, table, plain)
+            return
+        stale = (
+            select(parent.c.id)
+            .select_from(kind.stage.join(parent, parent.c[key] == kind.stage.c[key]))
+            .where(refreshed)
+        )
+        self.conn.execute(delete(table).where(table.c[fk.name].in_(stale)))
+        _copy(
+            self.conn,
+            table,
+            plain.select_from(stage.join(parent, parent.c.id == fk + parent_offset)),
+        )
+        by_key = (
+            select(ids, parent.c.id.label(fk.name), *rest)
+            .select_from(
+                stage.join(kind.stage, kind.stage.c.id == fk).join(
+                    parent, parent.c[key] == kind.stage.c[key]
+                )
+            )
+            .where(refreshed)
+        )
+        _copy(self.conn, table, by_key)
+
+    def members(self, kind: _Kind, offset: int, shared: bool) -> None:
+        """Record that this TLD's deposit holds every staged object of `kind`."""
+        assert kind.membership is not None
+        stage, table = kind.stage, kind.table
+        column = next(c.name for c in kind.membership.primary_key.columns if c.name != "tld")
+        tld = literal(self.tld).label("tld")
+        if shared:
+            query = select(table.c.id.label(column), tld).select_from(
+                stage.join(table, table.c[kind.key] == stage.c[kind.key])
+            )
+        else:
+            query = select(_plus(stage.c.id, offset, column), tld)
+        _copy(self.conn, kind.membership, query)
+
     def contacts(self) -> None:
-        s, f, r = S_CONTACT, S_CONTACT_FACTS, _t(Registrar)
+        s, f, r, c = S_CONTACT, S_CONTACT_FACTS, _t(Registrar), _t(Contact)
+        offset = self.offset(c)
         query = select(
-            *_cols(s, "id", "handle", "roid"),
+            _plus(s.c.id, offset, "id"),
+            *_cols(s, "handle", "roid"),
             r.c.id.label("registrar_id"),
             *_cols(
                 s,
@@ -790,22 +971,57 @@ class _Copier:
             ),
         ).select_from(s.join(r, r.c.client_id == s.c.clid).outerjoin(f, f.c.handle == s.c.handle))
         self.duplicates(f, "handle", "rdapd:contactFacts", "contact facts")
-        if _copy(self.conn, _t(Contact), query) != self.st.count(s):
+        copied = _copy(self.conn, c, query)
+        refreshed = None
+        if copied != self.st.count(s):
             self._unknown_registrar(s, "rdeContact:contact", "handle")
             self.duplicates(s, "handle", "rdeContact:contact", "contact id")
             self.duplicates(s, "roid", "rdeContact:contact", "roid")
-            raise DepositError("contacts could not be loaded")
-        self.orphan_facts(f, f.c.handle, _t(Contact).c.handle, "rdapd:contactFacts", "contact")
-        self.plain(S_POSTAL, _t(PostalInfo))
+            self.roid_taken(CONTACTS, offset)
+            self.same_contacts(offset)
+            self.shared(CONTACTS, offset, copied)
+            refreshed = c.c.id <= offset  # a shared contact takes the latest deposit's values
+            self.refresh(CONTACTS, query, refreshed)
+        self.orphan_facts(f, f.c.handle, c.c.handle, "rdapd:contactFacts", "contact")
+        self.children(CONTACTS, S_POSTAL, _t(PostalInfo), offset, refreshed)
+        self.members(CONTACTS, offset, refreshed is not None)
+        search_columns.refresh(self.conn)
 
-    def plain(self, stage: Table, table: Table) -> None:
-        """Copy rows that carry no string reference (their parents' ids are already ours)."""
-        _copy(self.conn, table, select(*_cols(stage, *stage.c.keys())))
+    def same_contacts(self, offset: int) -> None:
+        """A contact id another TLD's deposit holds must name the same contact (ROID): two
+        registries' contacts are never merged into one."""
+        s, c = S_CONTACT, _t(Contact)
+        row = self.first(
+            select(s.c.line, s.c.handle, s.c.roid, c.c.roid.label("held"), c.c.id)
+            .select_from(s.join(c, c.c.handle == s.c.handle))
+            .where(c.c.id <= offset, c.c.roid != s.c.roid)
+            .order_by(s.c.line)
+        )
+        if row is not None:
+            raise DepositError(
+                f"line {row.line}: <rdeContact:contact> {row.handle}: contact id "
+                f"'{row.handle}' is ROID '{row.held}' in the deposit of "
+                f"{self.holders(_t(ContactTld), row.id)}, '{row.roid}' here; one contact id "
+                "cannot name two contacts"
+            )
+
+    def plain(self, stage: Table, table: Table, parent_offset: int = 0) -> None:
+        """Copy rows whose only reference is their parent's stage id (DS records, DNS keys)."""
+        fk = stage.c[next(c.name for c in stage.c if c.name.endswith("_id"))]
+        rest = [_column(stage, c.name) for c in stage.c if c.name not in ("id", fk.name)]
+        query = select(
+            _plus(stage.c.id, self.offset(table), "id"),
+            _plus(fk, parent_offset, fk.name),
+            *rest,
+        )
+        _copy(self.conn, table, query)
 
     def hosts(self) -> None:
-        s, r = S_HOST, _t(Registrar)
+        s, r, h = S_HOST, _t(Registrar), _t(Host)
+        offset = self.offset(h)
         query = select(
-            *_cols(s, "id", "roid", "ldh_name", "unicode_name"),
+            _plus(s.c.id, offset, "id"),
+            *_cols(s, "roid", "ldh_name", "unicode_name"),
             r.c.id.label("registrar_id"),
             *_cols(
                 s,
@@ -817,18 +1033,37 @@ class _Copier:
                 "transferred_at",
             ),
         ).select_from(s.join(r, r.c.client_id == s.c.clid))
-        if _copy(self.conn, _t(Host), query) != self.st.count(s):
+        copied = _copy(self.conn, h, query)
+        refreshed = None
+        if copied != self.st.count(s):
             self._unknown_registrar(s, "rdeHost:host", "ldh_name")
             self.duplicates(s, "ldh_name", "rdeHost:host", "host name")
             self.duplicates(s, "roid", "rdeHost:host", "roid")
-            raise DepositError("hosts could not be loaded")
-        self.plain(S_HOST_ADDR, _t(HostAddress))
+            self.roid_taken(HOSTS, offset)
+            self.shared(HOSTS, offset, copied)
+            # A host is the deposit's of the TLD it is under when that deposit holds it,
+            # else the latest deposit's that holds it.
+            ht = _t(HostTld)
+            under_holder = (
+                select(ht.c.host_id)
+                .where(ht.c.host_id == h.c.id, h.c.ldh_name.like(literal("%.") + ht.c.tld))
+                .exists()
+            )
+            refreshed = and_(
+                h.c.id <= offset,
+                or_(h.c.ldh_name.endswith(f".{self.tld}", autoescape=True), ~under_holder),
+            )
+            self.refresh(HOSTS, query, refreshed)
+        self.children(HOSTS, S_HOST_ADDR, _t(HostAddress), offset, refreshed)
+        self.members(HOSTS, offset, refreshed is not None)
 
     def domains(self) -> None:
-        s, r, c = S_DOMAIN, _t(Registrar), _t(Contact)
+        s, r, c, d = S_DOMAIN, _t(Registrar), _t(Contact), _t(Domain)
+        offset = self.offset(d)
         query = (
             select(
-                *_cols(s, "id", "roid", "ldh_name", "unicode_name", "tld"),
+                _plus(s.c.id, offset, "id"),
+                *_cols(s, "roid", "ldh_name", "unicode_name", "tld"),
                 r.c.id.label("registrar_id"),
                 c.c.id.label("registrant_id"),
                 *_cols(
@@ -851,7 +1086,7 @@ class _Copier:
             )
             .where(or_(s.c.registrant.is_(None), c.c.id.is_not(None)))
         )
-        if _copy(self.conn, _t(Domain), query) != self.st.count(s):
+        if _copy(self.conn, d, query) != self.st.count(s):
             self._unknown_registrar(s, "rdeDomain:domain", "ldh_name")
             row = self.first(
                 select(s.c.line, s.c.ldh_name, s.c.registrant)
@@ -866,11 +1101,12 @@ class _Copier:
                 )
             self.duplicates(s, "ldh_name", "rdeDomain:domain", "domain name")
             self.duplicates(s, "roid", "rdeDomain:domain", "roid")
+            self.roid_taken(DOMAINS, offset)
             raise DepositError("domains could not be loaded")
-        self.domain_contacts()
-        self.nameservers()
-        self.plain(S_DS, _t(DsRecord))
-        self.plain(S_KEY, _t(DnsKey))
+        self.domain_contacts(offset)
+        self.nameservers(offset)
+        self.plain(S_DS, _t(DsRecord), offset)
+        self.plain(S_KEY, _t(DnsKey), offset)
 
     def _child_problem(self, stage: Table, join: Any, condition: Any, what: str) -> None:
         d = S_DOMAIN
@@ -891,21 +1127,25 @@ class _Copier:
                 f"line {row.line}: <rdeDomain:domain> {row.ldh_name}: {label} is not in the deposit"
             )
 
-    def domain_contacts(self) -> None:
-        s, c = S_DOMAIN_CONTACT, _t(Contact)
-        query = select(s.c.id, s.c.domain_id, c.c.id.label("contact_id"), s.c.type).select_from(
-            s.join(c, c.c.handle == s.c.handle)
-        )
-        if _copy(self.conn, _t(DomainContact), query) != self.st.count(s):
+    def domain_contacts(self, domain_offset: int) -> None:
+        s, c, table = S_DOMAIN_CONTACT, _t(Contact), _t(DomainContact)
+        query = select(
+            _plus(s.c.id, self.offset(table), "id"),
+            _plus(s.c.domain_id, domain_offset, "domain_id"),
+            c.c.id.label("contact_id"),
+            s.c.type,
+        ).select_from(s.join(c, c.c.handle == s.c.handle))
+        if _copy(self.conn, table, query) != self.st.count(s):
             self._child_problem(s, (c, c.c.handle == s.c.handle), c.c.id.is_(None), "contact")
             self._duplicate_children(s, (s.c.domain_id, s.c.handle, s.c.type), "contact")
 
-    def nameservers(self) -> None:
-        s, h = S_NAMESERVER, _t(Host)
+    def nameservers(self, domain_offset: int) -> None:
+        s, h, table = S_NAMESERVER, _t(Host), _t(DomainNameserver)
+        own = self.offset(table)
         objects = (
             select(
-                s.c.id,
-                s.c.domain_id,
+                _plus(s.c.id, own, "id"),
+                _plus(s.c.domain_id, domain_offset, "domain_id"),
                 s.c.position,
                 h.c.id.label("host_id"),
                 s.c.ldh_name,
@@ -915,14 +1155,13 @@ class _Copier:
             .where(s.c.is_object.is_(True))
         )
         attrs = select(
-            s.c.id,
-            s.c.domain_id,
+            _plus(s.c.id, own, "id"),
+            _plus(s.c.domain_id, domain_offset, "domain_id"),
             s.c.position,
             literal(None, Integer).label("host_id"),
             s.c.ldh_name,
             _column(s, "addresses"),
         ).where(s.c.is_object.is_(False))
-        table: Table = _t(DomainNameserver)
         copied = _copy(self.conn, table, objects) + _copy(self.conn, table, attrs)
         if copied != self.st.count(s):
             self._child_problem(
@@ -947,14 +1186,17 @@ class _Copier:
         raise DepositError(f"{where}{what}{name} is listed twice")
 
     def nndn(self) -> None:
-        s, pn = S_NNDN, S_PROTECTED
+        s, pn, table = S_NNDN, S_PROTECTED, _t(NonDelegatedName)
         query = select(
-            *_cols(s, "id", "ldh_name", "unicode_name", "idn_table", "original_name", "state"),
+            _plus(s.c.id, self.offset(table), "id"),
+            *_cols(s, "ldh_name", "unicode_name"),
+            literal(self.tld).label("tld"),
+            *_cols(s, "idn_table", "original_name", "state"),
             pn.c.reason,
             s.c.created_at,
         ).select_from(s.outerjoin(pn, pn.c.ldh_name == s.c.ldh_name))
         self.duplicates(pn, "ldh_name", "rdapd:protectedName", "protected name")
-        if _copy(self.conn, _t(NonDelegatedName), query) != self.st.count(s):
+        if _copy(self.conn, table, query) != self.st.count(s):
             self.duplicates(s, "ldh_name", "rdeNNDN:NNDN", "name")
             raise DepositError("non-delegated names could not be loaded")
         orphan = self.first(
@@ -970,9 +1212,13 @@ class _Copier:
             )
 
     def idn_tables(self) -> None:
-        s = S_IDN
-        query = select(*_cols(s, "id", "table_id", "url", "url_policy"))
-        if _copy(self.conn, _t(IdnTable), query) != self.st.count(s):
+        s, table = S_IDN, _t(IdnTable)
+        query = select(
+            _plus(s.c.id, self.offset(table), "id"),
+            literal(self.tld).label("tld"),
+            *_cols(s, "table_id", "url", "url_policy"),
+        )
+        if _copy(self.conn, table, query) != self.st.count(s):
             self.duplicates(s, "table_id", "rdeIDN:idnTableRef", "IDN table id")
             raise DepositError("IDN tables could not be loaded")
 
@@ -1041,7 +1287,7 @@ def _stage_record(buf: _RowBuffer, record: p.Record) -> None:
     buf.counts[counted] = buf.counts.get(counted, 0) + 1
 
 
-def _chunks(records: Iterable[p.Record], first: bool, *, sqlite: bool) -> Iterator[_Chunk]:
+def _chunks(records: Iterable[p.Record], first: bool, *, sqlite: bool) -> Generator[_Chunk]:
     """Stage rows for runs of CHUNK_OBJECTS content objects, one chunk per run (parallel.Producer).
 
     Records before the content (DepositInfo) go with the first chunk, and only from the producer
@@ -1064,7 +1310,7 @@ def _chunks(records: Iterable[p.Record], first: bool, *, sqlite: bool) -> Iterat
 
 def _deposit_chunks(
     source: str | Path | IO[bytes], *, sqlite: bool, workers: int | None
-) -> Iterator[_Chunk]:
+) -> Generator[_Chunk]:
     """The deposit as chunks in document order: parsed here, or by worker processes when the
     deposit is a file large enough to pay for them and there is more than one CPU."""
     produce = functools.partial(_chunks, sqlite=sqlite)
@@ -1077,12 +1323,22 @@ def _deposit_chunks(
     return produce(p.parse_deposit(source), True)
 
 
+# Progress reports of an import: (phase, objects read so far).
+ImportProgress = Callable[[str, int], None]
+
+
 def _stage_all(
-    st: _Stager, chunks: Iterable[_Chunk]
+    st: _Stager,
+    chunks: Iterable[_Chunk],
+    identified: Callable[[p.DepositInfo, p.Header], None],
+    progress: ImportProgress | None = None,
 ) -> tuple[p.DepositInfo, p.Header, dict[str, int]]:
+    """Stage every chunk; `identified` is called as soon as the deposit's watermark and TLD
+    are known (the header comes first in deposits we know, so before most of the staging)."""
     info: p.DepositInfo | None = None
     header: p.Header | None = None
     counts: dict[str, int] = dict.fromkeys(_COUNTED.values(), 0)
+    checked = False
     for chunk in chunks:
         for record in chunk.records:
             if isinstance(record, p.Header):
@@ -1099,14 +1355,21 @@ def _stage_all(
                         "be imported; only FULL deposits replace the registry content"
                     )
                 info = record
+        if not checked and info is not None and header is not None:
+            identified(info, header)
+            checked = True
         st.add_chunk(chunk)
         for kind, n in chunk.counts.items():
             counts[kind] += n
+        if progress is not None:
+            progress("read", sum(counts.values()))
     st.flush()
     if info is None:  # the parser raises first; kept for type narrowing
         raise DepositError("line 1: <rde:deposit>: missing <rde:watermark>")
     _check_header(header, counts, info)
     assert header is not None
+    if not checked:
+        identified(info, header)
     return info, header, {OBJECT_NAMES.get(kind, kind): n for kind, n in counts.items()}
 
 
@@ -1122,6 +1385,7 @@ def _widen_sqlite_cache(conn: Connection) -> int | None:
 
 
 def _check_tld(conn: Connection, tld: str) -> None:
+    """Domains and non-delegated names must be names under the deposit's TLD."""
     s = S_DOMAIN
     row = conn.execute(
         select(s.c.line, s.c.ldh_name).where(s.c.tld != tld).order_by(s.c.line).limit(1)
@@ -1131,6 +1395,90 @@ def _check_tld(conn: Connection, tld: str) -> None:
             f"line {row.line}: <rdeDomain:domain> {row.ldh_name}: not under the deposit's "
             f"TLD '{tld}'"
         )
+    n = S_NNDN
+    row = conn.execute(
+        select(n.c.line, n.c.ldh_name)
+        .where(~n.c.ldh_name.endswith(f".{tld}", autoescape=True))
+        .order_by(n.c.line)
+        .limit(1)
+    ).first()
+    if row is not None:
+        raise DepositError(
+            f"line {row.line}: <rdeNNDN:NNDN> {row.ldh_name}: not under the deposit's TLD '{tld}'"
+        )
+
+
+class StaleDeposit(DepositError):
+    """The deposit's watermark is older than that of the deposit loaded for its TLD."""
+
+
+def _check_watermark(conn: Connection, info: p.DepositInfo, tld: str, *, force: bool) -> None:
+    """A deposit older than the one loaded for its TLD would turn the registry back in time:
+    refused unless forced. One of the same watermark (a resend, RFC 8909 `resend`) loads."""
+    d = _t(Deposit)
+    loaded = conn.execute(
+        select(d.c.deposit_id, d.c.watermark)
+        .where(d.c.tld == tld)
+        .order_by(d.c.imported_at.desc(), d.c.id.desc())
+        .limit(1)
+    ).first()
+    if loaded is not None and info.watermark < loaded.watermark and not force:
+        raise StaleDeposit(
+            f"line {info.line}: <rde:deposit>: watermark {info.watermark.isoformat()} is older "
+            f"than {loaded.watermark.isoformat()}, the watermark of deposit {loaded.deposit_id} "
+            f"loaded for .{tld}"
+        )
+
+
+def _other_tlds(conn: Connection, tld: str) -> bool:
+    """Does the registry hold data of a TLD other than `tld`?"""
+    t, d = _t(Tld), _t(Domain)
+    return (
+        conn.execute(select(t.c.id).where(t.c.name != tld).limit(1)).first() is not None
+        or conn.execute(select(d.c.id).where(d.c.tld != tld).limit(1)).first() is not None
+    )
+
+
+def _clear(conn: Connection, tld: str) -> None:
+    """Delete what the TLD's previous deposit loaded: its domains, non-delegated names and IDN
+    tables, its hold on registrars, contacts and hosts, and the contacts and hosts no deposit
+    holds any longer (registrars are matched by client id later, see _Copier.registrars).
+    When no other TLD is loaded, that is every row, deleted the quick way."""
+    if not _other_tlds(conn, tld):
+        for table in (*MEMBERSHIPS, *REGISTRY_TABLES):
+            if table.name != "registrars":
+                conn.execute(delete(table))
+        return
+    d, dc, c, h = _t(Domain), _t(DomainContact), _t(Contact), _t(Host)
+    ids = select(d.c.id).where(d.c.tld == tld)
+    for child in DOMAIN_CHILDREN:
+        conn.execute(delete(child).where(child.c.domain_id.in_(ids)))
+    conn.execute(delete(d).where(d.c.tld == tld))
+    for table in (_t(IdnTable), _t(NonDelegatedName)):
+        conn.execute(delete(table).where(table.c.tld == tld))
+    conn.execute(delete(_t(Tld)).where(_t(Tld).c.name == tld))
+    for membership in MEMBERSHIPS:
+        conn.execute(delete(membership).where(membership.c.tld == tld))
+    # Held by no deposit any longer; rows that other TLDs' domains still refer to stay (they
+    # can only be there if loaded before memberships were recorded). NOT EXISTS, not NOT IN:
+    # PostgreSQL plans it as an anti-join on the indexes.
+    ct, ht, ns = _t(ContactTld), _t(HostTld), _t(DomainNameserver)
+    unheld_contacts = select(c.c.id).where(
+        ~select(ct.c.contact_id).where(ct.c.contact_id == c.c.id).exists(),
+        ~select(d.c.id).where(d.c.registrant_id == c.c.id).exists(),
+        ~select(dc.c.id).where(dc.c.contact_id == c.c.id).exists(),
+    )
+    unheld_hosts = select(h.c.id).where(
+        ~select(ht.c.host_id).where(ht.c.host_id == h.c.id).exists(),
+        ~select(ns.c.id).where(ns.c.host_id == h.c.id).exists(),
+    )
+    for table, column, objects in (
+        (_t(PostalInfo), "contact_id", unheld_contacts),
+        (_t(HostAddress), "host_id", unheld_hosts),
+    ):
+        conn.execute(delete(table).where(table.c[column].in_(objects)))
+    conn.execute(delete(c).where(c.c.id.in_(unheld_contacts)))
+    conn.execute(delete(h).where(h.c.id.in_(unheld_hosts)))
 
 
 def _reset_sequences(conn: Connection) -> None:
@@ -1154,49 +1502,60 @@ def import_deposit(
     *,
     now: Callable[[], dt.datetime] | None = None,
     workers: int | None = None,
+    force: bool = False,
+    progress: ImportProgress | None = None,
 ) -> ImportResult:
-    """Replace the registry content with a FULL deposit, in one transaction.
+    """Replace the data of the deposit's TLD with that FULL deposit, in one transaction; other
+    TLDs' data stays as it is.
 
     Raises DepositError (message: line, element, problem) and leaves the database unchanged
-    when the deposit is refused. `workers` parser processes share the parsing (default: one
-    per CPU, up to MAX_WORKERS, for deposit files of PARALLEL_MIN_BYTES or more).
+    when the deposit is refused; StaleDeposit when its watermark is older than that of the
+    deposit loaded for its TLD, unless `force`. `workers` parser processes share the parsing
+    (default: one per CPU, up to MAX_WORKERS, for deposit files of PARALLEL_MIN_BYTES or more).
+    `progress(phase, objects)` hears of each chunk read ("read") and the start of the copy
+    into the registry tables ("copy").
     """
     started = time.perf_counter()
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     phases: dict[str, float] = {}
-    with db.engine.connect() as conn:
+    with db.bulk_connection() as conn:
         cache_size = _widen_sqlite_cache(conn)
         try:
             with conn.begin():
+                if conn.dialect.name == "postgresql":  # imports run one at a time
+                    conn.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK)))
                 _drop_stage(conn)
                 _stage.create_all(conn)
                 st = _Stager(conn)
                 sqlite_backend = conn.dialect.name == "sqlite"
-                chunks = _deposit_chunks(source, sqlite=sqlite_backend, workers=workers)
-                info, header, counts = _stage_all(st, chunks)
+                # Closed as soon as staging ends, also on a refusal: parser processes stop then.
+                with contextlib.closing(
+                    _deposit_chunks(source, sqlite=sqlite_backend, workers=workers)
+                ) as chunks:
+                    info, header, counts = _stage_all(
+                        st,
+                        chunks,
+                        lambda info, header: _check_watermark(conn, info, header.tld, force=force),
+                        progress,
+                    )
                 phases["parse and stage"] = time.perf_counter() - started
+                if progress is not None:
+                    progress("copy", sum(counts.values()))
                 _check_tld(conn, header.tld)
                 for table, column in STAGE_INDEXES:
                     conn.execute(text(f"CREATE INDEX {table.name}_ix ON {table.name} ({column})"))
-                for table in REGISTRY_TABLES:
-                    if table.name != "registrars":  # updated in place, see registrars()
-                        conn.execute(delete(table))
-                copier = _Copier(conn, st)
+                _clear(conn, header.tld)
+                copier = _Copier(conn, st, header.tld)
                 copier.registrars()
                 copier.contacts()
                 copier.hosts()
                 copier.domains()
                 copier.idn_tables()
                 copier.nndn()
+                tld_id = copier.offset(_t(Tld)) + 1
                 conn.execute(
                     insert(_t(Tld)),
-                    [
-                        {
-                            "id": 1,
-                            "name": header.tld,
-                            "unicode_name": _unicode_tld(header.tld),
-                        }
-                    ],
+                    [{"id": tld_id, "name": header.tld, "unicode_name": _unicode_tld(header.tld)}],
                 )
                 _reset_sequences(conn)
                 conn.execute(

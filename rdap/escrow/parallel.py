@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,7 +48,7 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def chunks(path: str | Path, produce: Producer, *, workers: int, size: int) -> Iterator[Any]:
+def chunks(path: str | Path, produce: Producer, *, workers: int, size: int) -> Generator[Any]:
     """The chunks `produce` makes of the deposit at `path`, in document order."""
     context = multiprocessing.get_context(_START_METHOD)
     pipes: list[Connection] = []

@@ -18,6 +18,7 @@ import idna
 from lxml import etree
 
 from rdap.errors import DepositError
+from rdap.escrow import prolog
 
 # Namespaces, exactly as RFC 8909 and RFC 9022 register them.
 RDE: Final = "urn:ietf:params:xml:ns:rde-1.0"
@@ -1207,13 +1208,20 @@ def parse_deposit(source: str | Path | IO[bytes], share: Share | None = None) ->
     """Yield the deposit's records in document order: DepositInfo first, then content objects
     (with `share`, only the content objects of this parser's runs).
 
-    Safe against hostile input: any DOCTYPE is refused (no entities of any kind, no DTD), the
-    network is never used, and libxml2's size limits stay on. Elements are freed once read,
-    so memory stays flat whatever the deposit size. Errors raise DepositError naming the line.
+    Safe against hostile input: a DOCTYPE is refused before libxml2 reads a byte (prolog.py:
+    no DTD, no entities of any kind), the network is never used, and libxml2's size limits
+    stay on. Elements are freed once read, so memory stays flat whatever the deposit size.
+    Errors raise DepositError naming the line.
     """
-    path = str(source) if isinstance(source, Path) else source
+    stream: str | prolog.Replay
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as head:
+            prolog.check(head.read)
+        stream = str(source)  # libxml2 reads the file itself: faster than through Python
+    else:
+        stream = prolog.Replay(prolog.check(source.read), source.read)
     context = etree.iterparse(
-        path,
+        stream,
         events=("start", "end"),
         tag=[DEPOSIT, WATERMARK, *OBJECT_PARSERS],
         resolve_entities=False,
@@ -1235,7 +1243,7 @@ def parse_deposit(source: str | Path | IO[bytes], share: Share | None = None) ->
             if event == "start":
                 if not root_seen:
                     root_seen = True
-                    if elem.getroottree().docinfo.doctype:
+                    if elem.getroottree().docinfo.doctype:  # prolog.check refuses it first
                         raise DepositError(
                             f"line {elem.sourceline}: <{label(str(tag))}>: a DOCTYPE (DTD, "
                             "entities) is not allowed in a deposit"

@@ -26,7 +26,7 @@ from rdap.models.domain import (
 )
 from rdap.models.nameserver import Host, HostAddress
 from rdap.models.registrar import Registrar
-from rdap.models.registry import Deposit, Tld
+from rdap.models.registry import ContactTld, Deposit, HostTld, RegistrarTld, Tld
 
 __all__ = [
     "LEGAL",
@@ -36,6 +36,7 @@ __all__ = [
     "Base",
     "Complaint",
     "Contact",
+    "ContactTld",
     "Deposit",
     "DisclosureClient",
     "DisclosureGrant",
@@ -47,12 +48,14 @@ __all__ = [
     "DsRecord",
     "Host",
     "HostAddress",
+    "HostTld",
     "IdnTable",
     "NonDelegatedName",
     "OAuthClient",
     "Organisation",
     "PostalInfo",
     "Registrar",
+    "RegistrarTld",
     "RequestEvent",
     "RequestReason",
     "RevokedToken",

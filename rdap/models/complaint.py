@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rdap.db import Base
@@ -20,17 +20,26 @@ class Complaint(Base):
     __table_args__ = (
         # Keyset pages: a registrar's complaints by state, oldest first; staff's over all.
         Index(
-            "ix_complaints_registrar_status_created", "registrar_id", "status", "created_at", "id"
+            "ix_complaints_registrar_status_created",
+            "registrar_client_id",
+            "status",
+            "created_at",
+            "id",
         ),
         Index("ix_complaints_created_at_id", "created_at", "id"),
     )
 
     # Opaque random identifier (also the capability for the reporter's status URL).
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    # Lower-case A-label of the domain complained about, as it was at submission.
+    # What the complaint is about, by values that outlive the registry rows (a deposit replaces
+    # those): no foreign key into registry tables, so a complaint never blocks an import.
+    # Lower-case A-label of the domain complained about, and its ROID, as at submission.
     domain: Mapped[str] = mapped_column(String(253), index=True)
-    # The sponsoring registrar at submission: the complaint stays routed to it.
-    registrar_id: Mapped[int] = mapped_column(ForeignKey("registrars.id"))
+    domain_roid: Mapped[str | None] = mapped_column(String(89))
+    # The sponsoring registrar at submission, by EPP client id (what every deposit names it by):
+    # the complaint stays routed to it. Its IANA Registrar ID too, where it has one.
+    registrar_client_id: Mapped[str] = mapped_column(String(32))
+    registrar_iana_id: Mapped[int | None] = mapped_column(Integer)
     fields: Mapped[list[str]] = mapped_column(Json, default=list)
     description: Mapped[str] = mapped_column(Text)
     # Reporter's address: staff only, never shown to the registrar nor in any RDAP output.

@@ -116,9 +116,11 @@ class IdnTable(Base):
     """An IDN table a deposit references (rdeIDN:idnTableRef)."""
 
     __tablename__ = "idn_tables"
+    __table_args__ = (UniqueConstraint("tld", "table_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    table_id: Mapped[str] = mapped_column(String(64), unique=True)
+    tld: Mapped[str] = mapped_column(String(63))  # the TLD whose deposit references it
+    table_id: Mapped[str] = mapped_column(String(64))
     url: Mapped[str | None] = mapped_column(String(512))
     url_policy: Mapped[str | None] = mapped_column(String(512))
 
@@ -131,6 +133,7 @@ class NonDelegatedName(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ldh_name: Mapped[str] = mapped_column(String(253), unique=True)
     unicode_name: Mapped[str | None] = mapped_column(String(253), index=True)
+    tld: Mapped[str] = mapped_column(String(63), index=True)
     idn_table: Mapped[str | None] = mapped_column(String(64))
     original_name: Mapped[str | None] = mapped_column(String(253))
     state: Mapped[str] = mapped_column(String(16))  # blocked, withheld, mirrored

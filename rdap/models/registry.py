@@ -1,10 +1,11 @@
-"""Registry-level facts: served TLDs and the deposits that loaded the data."""
+"""Registry-level facts: served TLDs, the deposits that loaded them, and which TLDs' deposits
+hold each registrar, contact and host (objects a registry may share between its TLDs)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rdap.db import Base
@@ -31,3 +32,35 @@ class Deposit(Base):
     tld: Mapped[str | None] = mapped_column(String(63))
     imported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     counts: Mapped[dict[str, int]] = mapped_column(Json, default=dict)
+
+
+# A full deposit replaces its own TLD only (RFC 9022 deposits are per TLD). Registrars, contacts
+# and hosts can appear in the deposits of several TLDs, so each keeps the set of TLDs whose
+# latest deposit holds it; it is removed when that set becomes empty.
+
+
+class RegistrarTld(Base):
+    __tablename__ = "registrar_tlds"
+
+    registrar_id: Mapped[int] = mapped_column(
+        ForeignKey("registrars.id", ondelete="CASCADE"), primary_key=True
+    )
+    tld: Mapped[str] = mapped_column(String(63), primary_key=True)
+
+
+class ContactTld(Base):
+    __tablename__ = "contact_tlds"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tld: Mapped[str] = mapped_column(String(63), primary_key=True)
+
+
+class HostTld(Base):
+    __tablename__ = "host_tlds"
+
+    host_id: Mapped[int] = mapped_column(
+        ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tld: Mapped[str] = mapped_column(String(63), primary_key=True)

@@ -15,10 +15,11 @@ from rdap.disclosure import service
 from rdap.disclosure.schemas import ValidationFailed
 from rdap.errors import PayloadTooLarge, QueryError, UnsupportedMediaType
 from rdap.paging import page_size
-from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.render import rdap_json
 from rdap.runtime import Runtime
 from rdap.views.identity import identify, principal
+from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
+from rdap.views.urls import base_url
 
 blueprint = Blueprint("disclosure", __name__)
 blueprint.before_request(identify)
@@ -38,11 +39,6 @@ def _operation() -> Iterator[service.Context]:
     rt = _runtime()
     with audit.writing(rt.db) as session:
         yield service.Context(session, rt.clock(), rt.sla, rt.policy)
-
-
-def _base_url() -> str:
-    configured = _runtime().settings.base_url
-    return configured.rstrip("/") if configured else request.host_url.rstrip("/")
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
@@ -79,7 +75,7 @@ def _invalid(error: ValidationFailed) -> Response:
 def submit() -> Response:
     body = _body()
     with _operation() as ctx:
-        answer = service.submit(ctx, principal(), body).as_json(_base_url())
+        answer = service.submit(ctx, principal(), body).as_json(base_url())
     response = _json(answer, 201)
     response.headers["Location"] = answer["links"][0]["href"]
     return response
@@ -100,7 +96,7 @@ def list_requests() -> Response:
             cursor=request.args.get("cursor"),
             codec=rt.cursors(service.CURSOR_PURPOSE),
         )
-        base = _base_url()
+        base = base_url()
         items = [item.as_json(base) for item in page.items]
     paging: dict[str, Any] = {"pageSize": count}
     if page.next_cursor is not None:
@@ -116,14 +112,14 @@ def list_requests() -> Response:
 @limit_rdap(LOOKUP)
 def get_request(request_id: str) -> Response:
     with _operation() as ctx:
-        return _json(service.get_request(ctx, principal(), request_id).as_json(_base_url()))
+        return _json(service.get_request(ctx, principal(), request_id).as_json(base_url()))
 
 
 @blueprint.post("/disclosure/requests/<request_id>/cancel")
 @limit_rdap(LOOKUP)
 def cancel(request_id: str) -> Response:
     with _operation() as ctx:
-        return _json(service.cancel(ctx, principal(), request_id).as_json(_base_url()))
+        return _json(service.cancel(ctx, principal(), request_id).as_json(base_url()))
 
 
 @blueprint.post("/disclosure/requests/<request_id>/information")
@@ -132,7 +128,7 @@ def provide_information(request_id: str) -> Response:
     body = _body()
     with _operation() as ctx:
         view = service.provide_information(ctx, principal(), request_id, body)
-        return _json(view.as_json(_base_url()))
+        return _json(view.as_json(base_url()))
 
 
 @blueprint.post("/disclosure/requests/<request_id>/decision")
@@ -140,7 +136,7 @@ def provide_information(request_id: str) -> Response:
 def decide(request_id: str) -> Response:
     body = _body()
     with _operation() as ctx:
-        return _json(service.decide(ctx, principal(), request_id, body).as_json(_base_url()))
+        return _json(service.decide(ctx, principal(), request_id, body).as_json(base_url()))
 
 
 @blueprint.post("/disclosure/requests/<request_id>/priority")
@@ -148,7 +144,7 @@ def decide(request_id: str) -> Response:
 def reclassify(request_id: str) -> Response:
     body = _body()
     with _operation() as ctx:
-        return _json(service.reclassify(ctx, principal(), request_id, body).as_json(_base_url()))
+        return _json(service.reclassify(ctx, principal(), request_id, body).as_json(base_url()))
 
 
 @blueprint.post("/disclosure/grants/<grant_id>/revoke")
@@ -156,4 +152,4 @@ def reclassify(request_id: str) -> Response:
 def revoke_grant(grant_id: str) -> Response:
     body = _body()
     with _operation() as ctx:
-        return _json(service.revoke_grant(ctx, principal(), grant_id, body).as_json(_base_url()))
+        return _json(service.revoke_grant(ctx, principal(), grant_id, body).as_json(base_url()))

@@ -10,9 +10,9 @@ from flask import current_app, g, request
 from rdap.auth import authenticate, reject_token_in_query
 from rdap.errors import Unauthorized
 from rdap.principal import ANONYMOUS, PURPOSE_PARAM, Principal, principal_for
-from rdap.ratelimit import PRINCIPAL_ATTR
 from rdap.runtime import Runtime
 from rdap.views.oauth import oauth_state
+from rdap.views.ratelimit import PRINCIPAL_ATTR
 
 
 def principal() -> Principal:
@@ -47,5 +47,6 @@ def identify() -> None:
         require_tls_for_credentials()
     verifier = oauth_state(current_app).verifier
     claims = authenticate(header, verifier=verifier, now=dt.datetime.now(dt.UTC))
-    with rt.db.read_connection() as connection:
+    # The primary: a revoked client or accreditation must not live on in a lagging replica.
+    with rt.db.primary_connection() as connection:
         g.principal = principal_for(claims, purpose=purpose, connection=connection, now=rt.clock())

@@ -44,7 +44,6 @@ def _public_view(client: Any, path: str, headers: dict[str, str]) -> bool:
     body, anonymous = mine.get_json(), public.get_json()
     if "Disclosure" in {n["title"] for n in body.get("notices", [])}:
         return False
-    assert mine.headers.get("Cache-Control") != "private, no-store"
     return {k: v for k, v in body.items() if k != "notices"} == {
         k: v for k, v in anonymous.items() if k != "notices"
     }

@@ -14,7 +14,8 @@ from rdap.models import Base
 from rdap.settings import PROJECT_ROOT
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "rde"
-RDE_XSD = PROJECT_ROOT.parent / "shared" / "rde-xsd"
+# The RFC 8909/9022 and EPP schemas ship with the tests (tests/data/xsd/README.md).
+RDE_XSD = Path(__file__).resolve().parent.parent / "data" / "xsd"
 EXT_XSD = PROJECT_ROOT / "rdap" / "escrow" / "rdapd-ext.xsd"
 
 
@@ -28,12 +29,15 @@ def dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def _schema(*extra: Path) -> etree.XMLSchema:
-    if not (RDE_XSD / "all-rde.xsd").exists():
-        pytest.skip(f"RDE schemas not found at {RDE_XSD}")
+def rde_schemas(directory: Path, *extra: Path) -> etree.XMLSchema:
+    """The RDE schemas of `directory` (plus `extra` rdapd schemas) as one validator. A missing
+    schema is an error, never a skip: validation must always run."""
+    for path in (directory / "all-rde.xsd", directory / "rde.xsd", *extra):
+        if not path.is_file():
+            raise FileNotFoundError(f"schema {path} is missing")
     imports = [
-        ("urn:ietf:params:xml:ns:rdeAllDriver-1.0", RDE_XSD / "all-rde.xsd"),
-        ("urn:ietf:params:xml:ns:rde-1.0", RDE_XSD / "rde.xsd"),
+        ("urn:ietf:params:xml:ns:rdeAllDriver-1.0", directory / "all-rde.xsd"),
+        ("urn:ietf:params:xml:ns:rde-1.0", directory / "rde.xsd"),
     ]
     imports += [("urn:rdapd:params:xml:ns:registration-data-1.0", path) for path in extra]
     driver = (
@@ -47,10 +51,10 @@ def _schema(*extra: Path) -> etree.XMLSchema:
 @pytest.fixture(scope="session")
 def rde_schema() -> etree.XMLSchema:
     """RFC 8909/9022 schemas only (what another registry's deposit must satisfy)."""
-    return _schema()
+    return rde_schemas(RDE_XSD)
 
 
 @pytest.fixture(scope="session")
 def rde_ext_schema() -> etree.XMLSchema:
     """RFC 8909/9022 schemas plus our extension (rdapd-ext.xsd)."""
-    return _schema(EXT_XSD)
+    return rde_schemas(RDE_XSD, EXT_XSD)

@@ -12,6 +12,10 @@ from lxml import etree
 
 from rdap.escrow import parser as p
 from rdap.escrow.generator import GeneratedDeposit, generate_deposit, write_deposit
+from rdap.settings import PROJECT_ROOT
+from tests.escrow.conftest import EXT_XSD, RDE_XSD, rde_schemas
+
+XS = "http://www.w3.org/2001/XMLSchema"
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +46,31 @@ def test_validates_against_rde_schemas_and_our_extension(
         if elem.tag.startswith(f"{{{p.RDAPD}}}"):
             contents.remove(elem)
     rde_schema.assertValid(tree)
+
+
+def test_rde_schemas_ship_inside_the_project() -> None:
+    """Schema validation must run on any checkout: every schema it loads is in the repository."""
+    assert RDE_XSD.is_relative_to(PROJECT_ROOT)
+    seen: set[Path] = set()
+    todo = [RDE_XSD / "all-rde.xsd", RDE_XSD / "rde.xsd", EXT_XSD]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        assert path.is_file(), path
+        for ref in etree.parse(str(path)).getroot().iter(f"{{{XS}}}import", f"{{{XS}}}include"):
+            location = ref.get("schemaLocation")
+            if location is not None:
+                assert "://" not in location, f"{path.name} fetches {location}"
+                todo.append(path.parent / location)
+    assert len(seen) > 15
+    rde_schemas(RDE_XSD, EXT_XSD)
+
+
+def test_a_missing_schema_fails_instead_of_skipping(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"all-rde\.xsd"):
+        rde_schemas(tmp_path)
 
 
 def test_header_counts_match_contents(deposit: GeneratedDeposit, parsed: list[p.Record]) -> None:

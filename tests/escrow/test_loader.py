@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rdap.db import Database
 from rdap.errors import DepositError
@@ -32,8 +32,8 @@ from tests.escrow.conftest import DATA, dump
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
-def load(db: Database, source: object) -> object:
-    return import_deposit(db, source, now=lambda: NOW)  # type: ignore[arg-type]
+def load(db: Database, source: object, *, force: bool = False) -> object:
+    return import_deposit(db, source, now=lambda: NOW, force=force)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -128,16 +128,25 @@ def test_extension_facts_reach_the_registry(db: Database, generated: Path) -> No
             assert bool(domain.nameservers) != ("inactive" in domain.statuses)
 
 
-def test_full_deposit_replaces_everything(db: Database, generated: Path) -> None:
+def test_full_deposit_replaces_its_own_tld(db: Database, generated: Path) -> None:
     load(db, DATA / "rfc9022-example.xml")
+    example = {k: v for k, v in dump(db).items() if k not in ("deposits", "tlds")}
     load(db, generated)
     with db.read_scope() as session:
-        assert session.scalars(select(Domain).where(Domain.tld == "example")).first() is None
-        assert session.scalars(select(Tld.name)).all() == ["post"]
+        assert session.scalars(select(Domain.tld).distinct().order_by(Domain.tld)).all() == [
+            "example",
+            "post",
+        ]
+        assert session.scalars(select(Tld.name).order_by(Tld.name)).all() == ["example", "post"]
         assert len(session.scalars(select(Deposit)).all()) == 2  # import history is kept
-    load(db, DATA / "small-valid.xml")
+    load(db, DATA / "small-valid.xml", force=True)  # older than the generated .post deposit
     with db.read_scope() as session:
-        assert session.scalars(select(Domain.ldh_name)).all() == ["example.post"]
+        assert session.scalars(select(Domain.ldh_name).where(Domain.tld == "post")).all() == [
+            "example.post"
+        ]
+    after = dump(db)
+    for table, rows in example.items():  # every .example row is still there, unchanged
+        assert [row for row in rows if row not in after[table]] == [], table
 
 
 def test_reimport_keeps_registrars_and_their_oauth_clients_bound(
@@ -167,7 +176,8 @@ def test_reimport_keeps_registrars_and_their_oauth_clients_bound(
         ).one()
     assert after == before
     assert bound == before["postreg"]
-    load(db, DATA / "small-valid.xml")  # a deposit without that registrar unbinds its clients
+    # A deposit without that registrar (older: forced) unbinds its clients.
+    load(db, DATA / "small-valid.xml", force=True)
     with db.read_scope() as session:
         assert (
             session.scalars(
@@ -210,9 +220,9 @@ def test_refused_deposit_leaves_database_unchanged(
     load(db, generated)
     before = dump(db)
     with pytest.raises(DepositError, match=message):
-        load(db, DATA / name)
+        load(db, DATA / name, force=True)  # older than the generated deposit: forced
     assert dump(db) == before
-    load(db, DATA / "small-valid.xml")  # and the database still takes a good deposit
+    load(db, DATA / "small-valid.xml", force=True)  # and the database still takes a good one
 
 
 def _variant(tmp_path: Path, old: str, new: str, source: str = "small-valid.xml") -> Path:
@@ -337,3 +347,214 @@ def test_host_attributes_load_inline(db: Database, tmp_path: Path) -> None:
             ]),
             ("ns2.example.net", None, []),
         ]  # fmt: skip
+
+
+# --- several TLDs -----------------------------------------------------------------------------
+
+
+def small(tmp_path: Path, name: str, *replacements: tuple[str, str]) -> Path:
+    """small-valid.xml (one .post domain, contact C1, host ns1.example.net, registrar reg-a)
+    with text replaced."""
+    text = (DATA / "small-valid.xml").read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / f"{name}.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+MAIL = (
+    ("<rdeHeader:tld>post<", "<rdeHeader:tld>mail<"),
+    ("example.post", "example.mail"),
+    ("D1-POST", "D1-MAIL"),
+    ('id="SMALL01"', 'id="MAIL01"'),
+)
+EXTRA_HOST = (
+    ('rdeHost-1.0">1<', 'rdeHost-1.0">2<'),
+    (
+        "    <rdeDomain:domain>",
+        "    <rdeHost:host><rdeHost:name>ns1.example.post</rdeHost:name>"
+        "<rdeHost:roid>H2-POST</rdeHost:roid><rdeHost:status s='ok'/>"
+        "<rdeHost:addr ip='v4'>192.0.2.1</rdeHost:addr><rdeHost:clID>reg-a</rdeHost:clID>"
+        "</rdeHost:host>\n    <rdeDomain:domain>",
+    ),
+)
+
+
+def holders(db: Database, model: type, key: object, value: str) -> list[str]:
+    from rdap.models import ContactTld, HostTld
+
+    membership = {Contact: ContactTld, Host: HostTld}[model]
+    column = membership.contact_id if model is Contact else membership.host_id  # type: ignore[attr-defined]
+    with db.read_scope() as session:
+        return list(
+            session.scalars(
+                select(membership.tld)  # type: ignore[attr-defined]
+                .join(model, model.id == column)  # type: ignore[attr-defined]
+                .where(key == value)
+                .order_by(membership.tld)  # type: ignore[attr-defined]
+            )
+        )
+
+
+def test_generated_registries_of_two_tlds_are_served_side_by_side(
+    db: Database,
+    client,
+    generated: Path,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    mail = tmp_path / "mail.xml"
+    generate_deposit(mail, tld="mail", size=80, seed=5)
+    load(db, generated)
+
+    def rows_of(tld: str) -> list[tuple[object, ...]]:
+        """The TLD's domains by what a deposit says of them (row ids are the database's, and
+        a host outside every loaded TLD shows the latest deposit's ROID)."""
+        with db.read_scope() as session:
+            domains = session.scalars(select(Domain).where(Domain.tld == tld)).all()
+            return sorted(
+                (
+                    (d.ldh_name, d.roid, d.statuses, d.expires_at, d.registrar.client_id),
+                    d.registrant.handle if d.registrant else None,
+                    [(c.type, c.contact.handle) for c in d.contacts],
+                    [n.ldh_name for n in d.nameservers],
+                    [(r.key_tag, r.digest) for r in d.ds_records],
+                )
+                for d in domains
+            )
+
+    post_rows = rows_of("post")
+    result = load(db, mail)
+    assert result.tld == "mail"  # type: ignore[attr-defined]
+    assert rows_of("post") == post_rows
+    load(db, mail)  # a resend: same watermark
+    load(db, generated)
+    assert rows_of("post") == post_rows
+    with db.read_scope() as session:
+        per_tld = dict(session.execute(select(Domain.tld, func.count()).group_by(Domain.tld)).all())
+        assert per_tld == {"post": 120, "mail": 80}
+        assert session.scalars(select(Tld.name).order_by(Tld.name)).all() == ["mail", "post"]
+        assert session.scalars(select(func.count()).select_from(IdnTable)).one() == 6
+        post_name = session.scalars(select(Domain.ldh_name).where(Domain.tld == "post")).first()
+        mail_name = session.scalars(select(Domain.ldh_name).where(Domain.tld == "mail")).first()
+        registrars = session.scalars(select(Registrar.client_id)).all()
+    assert len(registrars) == len(set(registrars))  # one row per registrar, shared
+    assert holders(db, Host, Host.ldh_name, "ns1.dnsprovider-a.net") == ["mail", "post"]
+    for name in (post_name, mail_name):
+        response = client.get(f"/domain/{name}")
+        assert response.status_code == 200, name
+        assert response.get_json()["ldhName"] == name
+
+
+def test_shared_contacts_and_hosts_stay_while_a_deposit_holds_them(
+    db: Database, tmp_path: Path
+) -> None:
+    load(db, small(tmp_path, "post"))
+    load(db, small(tmp_path, "mail", *MAIL))  # same repository: C1 is C1-POST in both
+    with db.read_scope() as session:
+        assert session.scalars(select(func.count()).select_from(Contact)).one() == 1
+    assert holders(db, Contact, Contact.handle, "C1") == ["mail", "post"]
+    assert holders(db, Host, Host.ldh_name, "ns1.example.net") == ["mail", "post"]
+    # .post moves to contact C2: C1 stays, .mail still holds it (and its domain uses it).
+    load(db, small(tmp_path, "post2", (">C1<", ">C2<"), ("C1-POST", "C2-POST")))
+    assert holders(db, Contact, Contact.handle, "C1") == ["mail"]
+    assert holders(db, Contact, Contact.handle, "C2") == ["post"]
+    with db.read_scope() as session:
+        domain = session.scalars(select(Domain).where(Domain.ldh_name == "example.mail")).one()
+        assert domain.registrant is not None
+        assert domain.registrant.handle == "C1"
+        assert [p.name for p in domain.registrant.postal_infos] == ["Anna Example"]
+    # .mail moves too: no deposit holds C1 any longer.
+    load(db, small(tmp_path, "mail2", *MAIL, (">C1<", ">C3<"), ("C1-POST", "C3-POST")))
+    with db.read_scope() as session:
+        handles = session.scalars(select(Contact.handle).order_by(Contact.handle)).all()
+    assert handles == ["C2", "C3"]
+
+
+def test_a_shared_contact_takes_the_latest_deposits_values(db: Database, tmp_path: Path) -> None:
+    load(db, small(tmp_path, "post"))
+    load(db, small(tmp_path, "mail", *MAIL, ("Anna Example", "Anna Renamed")))
+    with db.read_scope() as session:
+        contact = session.scalars(select(Contact)).one()
+        assert [p.name for p in contact.postal_infos] == ["Anna Renamed"]
+        post = session.scalars(select(Domain).where(Domain.ldh_name == "example.post")).one()
+        assert post.registrant_id == contact.id
+
+
+def test_a_host_is_its_own_tlds_deposits(db: Database, tmp_path: Path) -> None:
+    load(db, small(tmp_path, "post", *EXTRA_HOST))
+    mail = small(
+        tmp_path,
+        "mail",
+        *MAIL,
+        *EXTRA_HOST,
+        ("H1-POST", "H1-MAIL"),
+        ("H2-POST", "H2-MAIL"),
+        ("<rdeHost:addr ip='v4'>192.0.2.1</rdeHost:addr>", ""),
+    )
+    load(db, mail)
+    with db.read_scope() as session:
+        hosts = {h.ldh_name: h for h in session.scalars(select(Host))}
+        # ns1.example.post is under .post: .post's deposit says what it is.
+        assert hosts["ns1.example.post"].roid == "H2-POST"
+        assert [a.address for a in hosts["ns1.example.post"].addresses] == ["192.0.2.1"]
+        # ns1.example.net is under no loaded TLD: the latest deposit says what it is.
+        assert hosts["ns1.example.net"].roid == "H1-MAIL"
+    assert holders(db, Host, Host.ldh_name, "ns1.example.post") == ["mail", "post"]
+
+
+@pytest.mark.parametrize(
+    ("replacements", "message"),
+    [
+        ((("C1-POST", "C1-MAIL"),),
+         r"^line 38: <rdeContact:contact> C1: contact id 'C1' is ROID 'C1-POST' in the deposit "
+         r"of \.post, 'C1-MAIL' here; one contact id cannot name two contacts$"),
+        (((">C1<", ">C9<"),),
+         r"^line 38: <rdeContact:contact> C9: ROID 'C1-POST' is 'C1' in the deposit of \.post$"),
+        ((("D1-MAIL", "D1-POST"),),
+         r"^line 62: <rdeDomain:domain> example\.mail: ROID 'D1-POST' is 'example\.post' in "
+         r"the deposit of \.post$"),
+    ],
+)  # fmt: skip
+def test_objects_of_another_tld_are_never_merged(
+    db: Database, tmp_path: Path, replacements: tuple[tuple[str, str], ...], message: str
+) -> None:
+    load(db, small(tmp_path, "post"))
+    before = dump(db)
+    with pytest.raises(DepositError, match=message):
+        load(db, small(tmp_path, "mail", *MAIL, *replacements))
+    assert dump(db) == before
+
+
+def test_non_delegated_names_must_be_under_the_tld(db: Database, tmp_path: Path) -> None:
+    variant = _variant(
+        tmp_path, ">xn--exmple-cua.example<", ">xn--exmple-cua.other<", "rfc9022-example.xml"
+    )
+    with pytest.raises(
+        DepositError,
+        match=r"^line 210: <rdeNNDN:NNDN> xn--exmple-cua\.other: not under the deposit's TLD",
+    ):
+        load(db, variant)
+
+
+def test_an_older_deposit_of_the_same_tld_is_refused_unless_forced(
+    db: Database, generated: Path, tmp_path: Path
+) -> None:
+    load(db, generated)
+    before = dump(db)
+    old = tmp_path / "old.xml"
+    generate_deposit(old, size=40, seed=9, watermark=dt.datetime(2019, 3, 1, tzinfo=dt.UTC))
+    with pytest.raises(
+        loader.StaleDeposit,
+        match=r"^line \d+: <rde:deposit>: watermark 2019-03-01T00:00:00\+00:00 is older than "
+        r"2026-11-23T00:00:00\+00:00, the watermark of deposit 2026112300003 loaded for \.post$",
+    ):
+        load(db, old)
+    assert dump(db) == before
+    load(db, generated)  # the same watermark: a resend loads
+    load(db, old, force=True)
+    with db.read_scope() as session:
+        assert session.scalars(select(func.count()).select_from(Domain)).one() == 40
+    # Another TLD's deposits are compared with that TLD's only.
+    load(db, DATA / "rfc9022-example.xml")

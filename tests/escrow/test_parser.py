@@ -226,6 +226,91 @@ def test_doctype_is_refused_before_any_entity_is_used(name: str) -> None:
     assert "lol" not in message
 
 
+# A parameter-entity bomb: libxml2 expands these while it reads the DTD itself, before the
+# root element (and any check made on it) is reached.
+PARAMETER_BOMB = (
+    '<?xml version="1.0"?>\n<!DOCTYPE rde:deposit [\n'
+    + f'<!ENTITY % a "{"a" * 30}">\n'
+    + "".join(
+        f'<!ENTITY % {n} "{("%" + p + ";") * 10}">\n'
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "%i;\n]>\n"
+    + WRAP.split("\n", 1)[1].format(body="", type="FULL")
+)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        pytest.param(PARAMETER_BOMB.encode(), id="parameter-entity-bomb"),
+        pytest.param(
+            (DATA / "billion-laughs.xml").read_text().encode("utf-16"), id="billion-laughs-utf-16"
+        ),
+        pytest.param(
+            b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- a <!DOCTYPE in a comment is text -->\n'
+            b"<?pi <!DOCTYPE?>\n<!DOCTYPE rde:deposit SYSTEM 'http://192.0.2.1/x.dtd'>\n"
+            + WRAP.split("\n", 1)[1].format(body="", type="FULL").encode(),
+            id="after-comment-and-pi",
+        ),
+    ],
+)
+def test_doctype_is_refused_in_any_encoding_and_stream(document: bytes) -> None:
+    with pytest.raises(DepositError) as caught:
+        records(io.BytesIO(document))
+    assert re.match(
+        r"line \d+: <rde:deposit>: a DOCTYPE \(DTD, entities\) is not allowed", str(caught.value)
+    )
+
+
+def test_doctype_line_is_where_it_stands() -> None:
+    with pytest.raises(DepositError, match=r"^line 2: <rde:deposit>: a DOCTYPE"):
+        records(DATA / "billion-laughs.xml")
+
+
+class OneWay:
+    """A stream that cannot seek: what the prolog check read must be replayed to the parser."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(size)
+
+
+def test_a_stream_parses_as_its_file_does() -> None:
+    data = (DATA / "rfc9022-example.xml").read_bytes()
+    from_file = records(DATA / "rfc9022-example.xml")
+    assert records(OneWay(data)) == from_file
+    utf16 = data.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    assert records(OneWay(utf16)) == from_file
+
+
+@pytest.mark.parametrize(
+    ("document", "pattern"),
+    [
+        pytest.param(
+            b"<?xml version='1.0'?>\nstray text<rde:deposit/>",
+            r"^line 2: malformed XML: content",
+            id="text",
+        ),
+        pytest.param(
+            b"<?xml version='1.0'?>\n<![CDATA[x]]><rde:deposit/>",
+            r"^line 2: malformed XML: a markup",
+            id="cdata",
+        ),
+        pytest.param(
+            b"<!--" + b" " * (2 * 1024 * 1024),
+            r"^line 1: more than 1048576 bytes before the root",
+            id="endless-comment",
+        ),
+    ],
+)
+def test_prolog_holds_only_what_xml_allows(document: bytes, pattern: str) -> None:
+    with pytest.raises(DepositError, match=pattern):
+        records(io.BytesIO(document))
+
+
 @pytest.mark.parametrize(
     ("name", "pattern"),
     [
