@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from rdap import audit
 from rdap.app import runtime_of
-from rdap.disclosure import service
+from rdap.disclosure import report, service
 from rdap.document import rdap_time
 from rdap.models import Accreditation, Organisation
 from rdap.runtime import Runtime
@@ -377,4 +377,42 @@ def disclosure_sweep() -> None:
     )
 
 
-COMMANDS: list[click.Command] = [accreditation_group, audit_group, disclosure_group]
+# --- rdapd report ------------------------------------------------------------------------------
+
+
+@click.group("report", help="Statistics for staff and for publication.")
+def report_group() -> None:
+    """Reports."""
+
+
+@report_group.command("disclosure")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The calendar month (UTC).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+@click.option(
+    "--public",
+    is_flag=True,
+    help=f"The form to publish: cells from fewer than {report.SMALL_CELL} requests suppressed.",
+)
+@with_appcontext
+def report_disclosure(month: str, fmt: str, public: bool) -> None:
+    """RDRS-style monthly statistics of disclosure requests: by status, priority, requester
+    type and purpose; decisions and their reasons; response times; share within the SLA."""
+    try:
+        report.parse_month(month)
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    with _primary() as session:
+        found = report.monthly_report(session, month, sla=_runtime().sla)
+    if public:
+        found = report.public_report(found)
+    if fmt == "csv":
+        for line in report.csv_lines(found):
+            click.echo(line, nl=False)
+    else:
+        click.echo(json.dumps(report.as_json(found), indent=2))
+
+
+COMMANDS: list[click.Command] = [accreditation_group, audit_group, disclosure_group, report_group]
