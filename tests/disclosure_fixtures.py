@@ -120,6 +120,7 @@ def caller(db: Database, token_for: Callable[[str, str], str]) -> MakeCaller:
         accreditation: str | None = None,
         org: str | None = None,
         purposes: tuple[str, ...] = (),
+        email: str | None = None,
     ) -> Caller:
         with context(db, START) as ctx:
             client, secret = service.create_client(
@@ -130,6 +131,7 @@ def caller(db: Database, token_for: Callable[[str, str], str]) -> MakeCaller:
                 accreditation_id=accreditation,
                 organisation=org,
                 purposes=purposes,
+                email=email,
             )
             client_id = client.client_id
         return Caller(client_id, secret, token_for(client_id, secret))

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from rdap.db import Database
 from rdap.escrow.generator import GeneratedDeposit, generate_deposit
 from rdap.escrow.loader import import_deposit
-from rdap.models import Contact, Domain, DomainContact, Host, Registrar
+from rdap.models import Contact, Domain, DomainContact, Host, Notification, Registrar
 from tests.oauth_fixtures import MakeClient
 
 TOKEN = re.compile(r"PII-[a-z]+-\d{7}")
@@ -251,8 +251,10 @@ def test_requesters_with_a_grant_see_exactly_the_granted_elements(  # type: igno
 ) -> None:
     domain, kinds = _granted_domain(db, marked)
     org_type = "law-enforcement" if role == "law-enforcement" else "cybersecurity"
-    requester = caller(role, accreditation=accredit("Marked Org", org_type=org_type))
-    staff = caller("staff")
+    requester = caller(
+        role, accreditation=accredit("Marked Org", org_type=org_type), email="req@org.example"
+    )
+    staff = caller("staff", email="review@registry.example")
     request_id = api.submit(requester, domain=domain).get_json()["id"]
     decided = api.decide(
         request_id,
@@ -277,6 +279,13 @@ def test_requesters_with_a_grant_see_exactly_the_granted_elements(  # type: igno
     shown = [path for path, text in texts if any(g in text for g in granted)]
     assert shown == [granted_path], "granted values appear in that domain's answer, and only there"
     assert kinds["voice"] not in dict(texts)[granted_path]  # not granted: still redacted
+
+    # Notifications (a channel too) name the request, never the domain or a value.
+    with db.read_scope() as session:
+        outbox = [m.subject + m.body for m in session.scalars(select(Notification))]
+    assert len(outbox) == 3  # acknowledged, new for review, approved
+    assert not any(needle in text for text in outbox for needle in [*hidden, domain])
+    assert all(request_id in text for text in outbox)
 
     # The audit log names what was disclosed and never holds a value.
     exported = app.test_cli_runner().invoke(args=["audit", "export"]).output

@@ -1,4 +1,4 @@
-"""disclosure: accreditations, requests, grants and the hash-chained audit log
+"""disclosure: accreditations, requests, grants, hash-chained audit log, notification outbox
 
 Requests, grants and audit entries name domains by ldh name and ROID, never by a foreign key
 into the registry tables, so a full deposit import is never blocked by them.
@@ -113,6 +113,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("accreditation_id", sa.String(length=40), nullable=True),
         sa.Column("organisation_id", sa.Integer(), nullable=True),
+        sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("created_at", rdap.models.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["accreditation_id"],
@@ -324,8 +325,36 @@ def upgrade() -> None:
             batch_op.f("ix_disclosure_sla_pauses_request_id"), ["request_id"], unique=False
         )
 
+    op.create_table(
+        "disclosure_notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", rdap.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("event", sa.String(length=64), nullable=False),
+        sa.Column("audience", sa.String(length=16), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("request_id", sa.String(length=36), nullable=True),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column(
+            "next_attempt_at", rdap.models.base.UtcDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("last_error", sa.String(length=255), nullable=True),
+        sa.Column("sent_at", rdap.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosure_notifications")),
+    )
+    with op.batch_alter_table("disclosure_notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_disclosure_notifications_due", ["status", "next_attempt_at"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("disclosure_notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_disclosure_notifications_due")
+
+    op.drop_table("disclosure_notifications")
     with op.batch_alter_table("disclosure_sla_pauses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_disclosure_sla_pauses_request_id"))
 

@@ -9,6 +9,7 @@ import datetime as dt
 import getpass
 import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from rdap import audit
 from rdap.app import runtime_of
-from rdap.disclosure import report, service
+from rdap.disclosure import notify, report, service
 from rdap.document import rdap_time
 from rdap.models import Accreditation, Organisation
 from rdap.runtime import Runtime
+from rdap.settings import SettingsError
 
 
 def _runtime() -> Runtime:
@@ -415,4 +417,46 @@ def report_disclosure(month: str, fmt: str, public: bool) -> None:
         click.echo(json.dumps(report.as_json(found), indent=2))
 
 
-COMMANDS: list[click.Command] = [accreditation_group, audit_group, disclosure_group, report_group]
+# --- rdapd notify ------------------------------------------------------------------------------
+
+
+@click.command("notify")
+@click.option(
+    "--watch",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    help="Keep going: a pass every SECONDS until stopped (else one pass, e.g. from cron).",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@with_appcontext
+def notify_command(watch: float | None, limit: int) -> None:
+    """Deliver due notifications to requesters and reviewers (RDAP_NOTIFY_SENDER: log or smtp).
+    Each pass first applies due time-based transitions (as `disclosure sweep`), which may add
+    notifications; a message that cannot be sent now is retried later, never dropped."""
+    rt = _runtime()
+    try:
+        sender = notify.sender_from_settings(rt.settings)
+    except SettingsError as exc:
+        _fail(str(exc))
+        return
+    ceiling = dt.timedelta(minutes=max(rt.settings.notify_max_backoff_minutes, 1))
+    while True:
+        with _change() as ctx:
+            service.sweep(ctx)
+        result = notify.deliver(rt.db, sender, clock=rt.clock, limit=limit, max_backoff=ceiling)
+        click.echo(
+            f"sent: {result.sent}; deferred: {result.deferred}; failed: {result.failed}; "
+            f"waiting: {result.waiting}"
+        )
+        if watch is None:
+            return
+        time.sleep(watch)
+
+
+COMMANDS: list[click.Command] = [
+    accreditation_group,
+    audit_group,
+    disclosure_group,
+    report_group,
+    notify_command,
+]

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from rdap import audit
 from rdap.accuracy import country_codes
-from rdap.disclosure import schemas, workflow
+from rdap.disclosure import notify, schemas, workflow
 from rdap.disclosure.schemas import ValidationFailed
 from rdap.disclosure.sla import URGENT, SlaPolicy, is_late, paused_total
 from rdap.document import rdap_time
@@ -379,10 +379,14 @@ def create_client(
     accreditation_id: str | None = None,
     organisation: str | None = None,
     purposes: Sequence[str] = (),
+    email: str | None = None,
 ) -> tuple[OAuthClient, str]:
     """An OAuth client for disclosure: requester and law-enforcement clients act for an active
     accreditation (law enforcement: a law-enforcement one) and may state its purposes; staff
-    clients may belong to an organisation (the conflict-of-interest rule uses it)."""
+    clients may belong to an organisation (the conflict-of-interest rule uses it). `email`
+    receives the notifications: about the client's own requests, or (staff) for review."""
+    if email is not None and not notify.valid_address(email):
+        raise DisclosureError("--email must be a plain address (local@domain.tld)")
     organisation_id: int | None = None
     urgent = False
     if role in (REQUESTER, LAW_ENFORCEMENT):
@@ -428,6 +432,7 @@ def create_client(
             client_id=client.client_id,
             accreditation_id=accreditation_id,
             organisation_id=organisation_id,
+            email=email,
             created_at=ctx.now,
         )
     )
@@ -593,6 +598,7 @@ def _record(
             audit_hash=entry.entry_hash,
         )
     )
+    notify.enqueue(ctx.session, request, action, now=ctx.now)
     ctx.session.flush()
 
 

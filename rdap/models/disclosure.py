@@ -72,6 +72,8 @@ class DisclosureClient(Base):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("disclosure_organisations.id"), index=True
     )
+    # Where notifications about requests go: the requester's own, or (staff) the reviewer's.
+    email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
@@ -223,3 +225,26 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Notification(Base):
+    """The outbox: a message to a requester or a reviewer, written in the transaction of the
+    transition it reports and delivered later (rdap/disclosure/notify.py), so that nothing is
+    lost while mail is down. Never holds registration data: a request id, a status, times."""
+
+    __tablename__ = "disclosure_notifications"
+    __table_args__ = (Index("ix_disclosure_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    event: Mapped[str] = mapped_column(String(64))  # the request's transition (or flag)
+    audience: Mapped[str] = mapped_column(String(16))  # requester | reviewer
+    recipient: Mapped[str] = mapped_column(String(320))
+    request_id: Mapped[str | None] = mapped_column(String(36))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -57,6 +57,10 @@ def client_group() -> None:
     help="The accreditation a requester or law-enforcement client acts for (required for them).",
 )
 @click.option("--org", "organisation", help="The organisation a staff client belongs to.")
+@click.option(
+    "--email",
+    help="Where disclosure notifications go (requester: its requests; staff: for review).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @with_appcontext
 def client_create(  # noqa: PLR0917 - click passes each option as an argument
@@ -67,16 +71,25 @@ def client_create(  # noqa: PLR0917 - click passes each option as an argument
     urgent_allowed: bool,
     accreditation_id: str | None,
     organisation: str | None,
+    email: str | None,
     as_json: bool,
 ) -> None:
     """Create a client and print its id and secret (the secret is shown only this once)."""
     if role != REGISTRAR:
         _disclosure_client(
-            role, name, registrar, purposes, urgent_allowed, accreditation_id, organisation, as_json
+            role,
+            name,
+            registrar,
+            purposes,
+            urgent_allowed,
+            accreditation_id,
+            organisation,
+            email,
+            as_json,
         )
         return
-    if accreditation_id is not None or organisation is not None:
-        _fail("--accreditation and --org do not apply to role registrar", 2)
+    if accreditation_id is not None or organisation is not None or email is not None:
+        _fail("--accreditation, --org and --email do not apply to role registrar", 2)
         return
     try:
         with _db().session_scope() as session:
@@ -109,6 +122,7 @@ def _disclosure_client(  # noqa: PLR0917 - the options of client_create
     urgent_allowed: bool,
     accreditation_id: str | None,
     organisation: str | None,
+    email: str | None,
     as_json: bool,
 ) -> None:
     """Requester, law-enforcement and staff clients, bound to an accreditation or organisation
@@ -135,6 +149,7 @@ def _disclosure_client(  # noqa: PLR0917 - the options of client_create
                 accreditation_id=accreditation_id,
                 organisation=organisation,
                 purposes=purposes,
+                email=email,
             )
             client_id, allowed = client.client_id, list(client.allowed_purposes)
     except disclosure.DisclosureError as exc:
@@ -147,6 +162,7 @@ def _disclosure_client(  # noqa: PLR0917 - the options of client_create
             "role": role,
             "accreditation_id": accreditation_id,
             "organisation": organisation,
+            "email": email,
             "allowed_purposes": allowed,
         }
         click.echo(json.dumps(out))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from rdap.db import Database
 from rdap.models import AuditEntry
@@ -161,3 +161,17 @@ def test_grant_lifecycle_over_http(
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output + result.stderr
     assert "audit chain intact" in result.output
+
+    # One disclosure entry edited in the database (tests/test_audit.py also deletes, swaps and
+    # edits every kind of column): verify fails and names it.
+    with db.read_scope() as session:
+        seq = session.scalar(
+            select(AuditEntry.seq).where(AuditEntry.event == "disclosure.answer").limit(1)
+        )
+    with db.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE audit_entries SET actor = 'nobody' WHERE seq = :seq"), {"seq": seq}
+        )
+    broken = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1
+    assert f"entry {seq} was altered" in broken.stderr
