@@ -4,6 +4,18 @@ from rdap.db import Base
 from rdap.models.client import OAuthClient, RevokedToken, SigningKey
 from rdap.models.complaint import Complaint
 from rdap.models.contact import LEGAL, NATURAL, Contact, PostalInfo
+from rdap.models.disclosure import (
+    Accreditation,
+    AuditEntry,
+    DisclosureClient,
+    DisclosureGrant,
+    DisclosureRequest,
+    Notification,
+    Organisation,
+    RequestEvent,
+    RequestReason,
+    SlaPause,
+)
 from rdap.models.domain import (
     DnsKey,
     Domain,
@@ -20,11 +32,16 @@ from rdap.models.registry import ContactTld, Deposit, HostTld, RegistrarTld, Tld
 __all__ = [
     "LEGAL",
     "NATURAL",
+    "Accreditation",
+    "AuditEntry",
     "Base",
     "Complaint",
     "Contact",
     "ContactTld",
     "Deposit",
+    "DisclosureClient",
+    "DisclosureGrant",
+    "DisclosureRequest",
     "DnsKey",
     "Domain",
     "DomainContact",
@@ -35,11 +52,16 @@ __all__ = [
     "HostTld",
     "IdnTable",
     "NonDelegatedName",
+    "Notification",
     "OAuthClient",
+    "Organisation",
     "PostalInfo",
     "Registrar",
     "RegistrarTld",
+    "RequestEvent",
+    "RequestReason",
     "RevokedToken",
     "SigningKey",
+    "SlaPause",
     "Tld",
 ]

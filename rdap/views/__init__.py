@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rdap.views import errors, framing, headers, health, openapi, rdap, registrar, terms, urls
+from rdap.views import (
+    disclosure,
+    errors,
+    framing,
+    headers,
+    health,
+    openapi,
+    rdap,
+    registrar,
+    terms,
+    urls,
+)
 
 
 def register(app: Flask) -> None:
@@ -17,6 +28,7 @@ def register(app: Flask) -> None:
     app.wsgi_app = framing.ReadableBody(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(rdap.blueprint)
     app.register_blueprint(registrar.blueprint)
+    app.register_blueprint(disclosure.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(terms.blueprint)

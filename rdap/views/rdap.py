@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Response, current_app, request
 
 from rdap import metrics
@@ -33,7 +31,7 @@ def runtime() -> Runtime:
 def context() -> LookupContext:
     rt = runtime()
     return LookupContext(
-        now=dt.datetime.now(dt.UTC),
+        now=rt.clock(),
         links=Links(base_url=base_url(), request_url=request_url()),
         contact_uri_template=rt.profile.contact_uri,
         help_description=rt.profile.help_description,
@@ -50,10 +48,12 @@ def answer(query: q.Query) -> Response:
     ctx = context()
     with rt.db.read_connection() as connection:
         repo = Repository(connection, rt.facts)
-        document = lookup(query, principal(), repo=repo, policy=rt.policy, ctx=ctx)
+        document = lookup(
+            query, principal(), repo=repo, policy=rt.policy, ctx=ctx, disclosure=rt.disclosure
+        )
     if document.disclosed:
         metrics.count_disclosure(principal().role)
-    return rdap_response(
+    response = rdap_response(
         rdap_json.render(
             document,
             profile=rt.profile,
@@ -63,6 +63,9 @@ def answer(query: q.Query) -> Response:
             extra_members=rt.help_members if is_help else None,
         )
     )
+    if document.disclosed:  # shown to this caller alone: no cache may keep or share it
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @blueprint.route("/domains", defaults={"path": "domains"}, methods=["GET"])
