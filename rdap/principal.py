@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
 
-from rdap import prepared
 from rdap.errors import Forbidden, QueryError, Unauthorized
 from rdap.models.client import ACTIVE, OAuthClient
+from rdap.prepared import Prepared
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -103,9 +103,11 @@ DNT_PARAM = "farv1_dnt"
 
 # Built once: what a request needs of its client (read on every request, so revocation and
 # re-binding take effect at once).
-_CLIENT = select(
-    OAuthClient.status, OAuthClient.role, OAuthClient.registrar_id, OAuthClient.allowed_purposes
-).where(OAuthClient.client_id == bindparam("client_id"))
+_CLIENT = Prepared(
+    select(
+        OAuthClient.status, OAuthClient.role, OAuthClient.registrar_id, OAuthClient.allowed_purposes
+    ).where(OAuthClient.client_id == bindparam("client_id"))
+)
 
 
 def principal_for(
@@ -126,7 +128,7 @@ def principal_for(
     registrar_id: int | None = None
     purposes = claims.purposes
     if claims.client_id is not None:
-        found = prepared.rows(connection, _CLIENT, client_id=claims.client_id)
+        found = _CLIENT.rows(connection, client_id=claims.client_id)
         client = found[0] if found else None
         if client is None or client["status"] != ACTIVE:
             raise Unauthorized("the client of this token is not active")
