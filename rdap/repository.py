@@ -12,7 +12,7 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -271,7 +271,12 @@ REGISTRAR_BY_ID = Prepared(select(*_REGISTRAR_COLUMNS).where(R.c.id == bindparam
 REGISTRAR_BY_IANA_ID = Prepared(
     select(*_REGISTRAR_COLUMNS).where(R.c.iana_id == bindparam("iana_id")).order_by(R.c.id).limit(1)
 )
-DATABASE_UPDATED_AT = select(func.max(models.Deposit.imported_at))
+REGISTRY_FACTS = Prepared(
+    select(
+        select(func.max(models.DataVersion.version)).scalar_subquery().label("version"),
+        select(func.max(models.Deposit.imported_at)).scalar_subquery().label("updated_at"),
+    )
+)
 _ROOT: BindParameter[Any] = bindparam("root")
 VARIANTS_REGISTERED = Prepared(
     select(D.c.ldh_name, D.c.unicode_name, D.c.idn_table)
@@ -286,23 +291,41 @@ VARIANTS_BLOCKED = Prepared(
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class RegistryFacts:
+    """Registry-wide facts read together, so an answer's version and its stamp agree."""
+
+    version: int  # bumped by every write that changes an answer (rdap.data_version)
+    updated_at: dt.datetime | None  # when the newest deposit was imported
+
+
+def read_registry_facts(connection: Connection) -> RegistryFacts:
+    (row,) = REGISTRY_FACTS.rows(connection)
+    return RegistryFacts(version=int(row["version"] or 0), updated_at=row["updated_at"])
+
+
 class FactsCache:
-    """Registry-wide facts that change only on import, cached for a few seconds per process."""
+    """Registry facts, read at most once per `ttl` seconds per process (0: on every call).
 
-    def __init__(self, ttl: float = 5.0) -> None:
+    The bound this sets: a write (a new deposit) reaches every answer of a process at most
+    `ttl` seconds after its commit; the first request after that reads the new version, and
+    answers kept under the old one are never served again."""
+
+    def __init__(self, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
-        self._lock = threading.Lock()
-        self._updated_at: tuple[float, dt.datetime | None] | None = None
+        self.clock = clock
+        self._lock = threading.Lock()  # threaded servers (the dev server) share one cache
+        self._read: tuple[float, RegistryFacts] | None = None
 
-    def database_updated_at(self, load: Any) -> dt.datetime | None:
-        now = time.monotonic()
+    def current(self, load: Callable[[], RegistryFacts]) -> RegistryFacts:
+        now = self.clock()
         with self._lock:
-            cached = self._updated_at
+            cached = self._read
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
-        value: dt.datetime | None = load()
+        value = load()
         with self._lock:
-            self._updated_at = (now, value)
+            self._read = (now, value)
         return value
 
 
@@ -463,12 +486,16 @@ class Repository:
         return sorted(set(self.connection.scalars(as_registrant.union(as_contact)).all()))
 
     # --- registry facts -----------------------------------------------------------------------
-    def database_updated_at(self) -> dt.datetime | None:
-        def load() -> dt.datetime | None:
-            value: dt.datetime | None = self.connection.scalar(DATABASE_UPDATED_AT)
-            return value
+    def facts_now(self) -> RegistryFacts:
+        """Data version and database stamp, through the process's cache when there is one."""
 
-        return self.facts.database_updated_at(load) if self.facts else load()
+        def load() -> RegistryFacts:
+            return read_registry_facts(self.connection)
+
+        return self.facts.current(load) if self.facts else load()
+
+    def database_updated_at(self) -> dt.datetime | None:
+        return self.facts_now().updated_at
 
     def execute(self, statement: Select[Any]) -> Sequence[Any]:
         """Run a read-only statement (search stages build their own keyset queries)."""

@@ -62,4 +62,5 @@ class Runtime:
             help_conformance=[*conformance, *SEARCH_CONFORMANCE, REVERSE_CONFORMANCE],
             search_policy=load_search_policy(settings.policies_path),
             secret=server_secret(settings),
+            facts=FactsCache(ttl=settings.data_version_ttl),
         )

@@ -117,6 +117,9 @@ class Settings:
     ratelimit_law_enforcement: str = "300/minute"
     ratelimit_staff: str = "1200/minute"
     ratelimit_search_cost: int = 5
+    # Seconds a process may go on using the data version and database stamp it read last; a
+    # new deposit reaches every answer within this bound (0: read on every request).
+    data_version_ttl: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -64,6 +64,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, Insert, Select
 from sqlalchemy.sql.functions import FunctionElement
 
+from rdap import data_version
 from rdap.db import Database
 from rdap.errors import DepositError
 from rdap.escrow import parallel
@@ -1569,6 +1570,7 @@ def import_deposit(
                         }
                     ],
                 )
+                data_version.bump(conn, clock())  # answers kept by version become stale
                 _drop_stage(conn)
                 phases["resolve and copy"] = time.perf_counter() - started - sum(phases.values())
         finally:

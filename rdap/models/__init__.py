@@ -15,7 +15,7 @@ from rdap.models.domain import (
 )
 from rdap.models.nameserver import Host, HostAddress
 from rdap.models.registrar import Registrar
-from rdap.models.registry import ContactTld, Deposit, HostTld, RegistrarTld, Tld
+from rdap.models.registry import ContactTld, DataVersion, Deposit, HostTld, RegistrarTld, Tld
 
 __all__ = [
     "LEGAL",
@@ -24,6 +24,7 @@ __all__ = [
     "Complaint",
     "Contact",
     "ContactTld",
+    "DataVersion",
     "Deposit",
     "DnsKey",
     "Domain",
