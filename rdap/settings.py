@@ -117,6 +117,11 @@ class Settings:
     ratelimit_law_enforcement: str = "300/minute"
     ratelimit_staff: str = "1200/minute"
     ratelimit_search_cost: int = 5
+    # --- answer cache (rdap.answer_cache) ---
+    # Bytes of rendered answers each worker keeps in memory (0: no answer cache at all).
+    answer_cache_bytes: int = 64 * 1024 * 1024
+    # Redis URL (redis://host:port/db) sharing answers between workers and servers; empty: none.
+    answer_cache_url: str = ""
     # Seconds a process may go on using the data version and database stamp it read last; a
     # new deposit reaches every answer within this bound (0: read on every request).
     data_version_ttl: int = 5
