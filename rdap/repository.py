@@ -370,7 +370,11 @@ def _delegations(
 class Repository:
     """Read access for the lookup pipeline. Never writes, never commits."""
 
-    def __init__(self, connection: Connection, facts: FactsCache | None = None) -> None:
+    def __init__(
+        self, connection: Connection, facts: FactsCache | RegistryFacts | None = None
+    ) -> None:
+        """`facts`: the process's cache of registry facts, or facts already read on this
+        connection (so the stamp an answer carries belongs to the data it shows)."""
         self.connection = connection
         self.facts = facts
 
@@ -487,7 +491,9 @@ class Repository:
 
     # --- registry facts -----------------------------------------------------------------------
     def facts_now(self) -> RegistryFacts:
-        """Data version and database stamp, through the process's cache when there is one."""
+        """Data version and database stamp: as given, through the process's cache, or read."""
+        if isinstance(self.facts, RegistryFacts):
+            return self.facts
 
         def load() -> RegistryFacts:
             return read_registry_facts(self.connection)
