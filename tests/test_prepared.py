@@ -17,9 +17,11 @@ from tests import factories
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 
 BY_IDS = PreparedBatch(
-    lambda ids: select(Domain.id, Domain.ldh_name, Domain.created_at, literal("x").label("tag"))
-    .where(Domain.id.in_(ids))
-    .order_by(Domain.ldh_name)
+    lambda ids: (
+        select(Domain.id, Domain.ldh_name, Domain.created_at, literal("x").label("tag"))
+        .where(Domain.id.in_(ids))
+        .order_by(Domain.ldh_name)
+    )
 )
 
 
