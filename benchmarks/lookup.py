@@ -3,11 +3,15 @@
 Three traffic shapes over a generated registry (100k domains by default):
 
 - cold: every request asks a name never asked before in the run (each wrk thread walks its own
-  slice of a shuffled list of all names; the warm-up uses names kept apart from the measured
-  ones), so every request misses any answer cache;
-- hot: random names from 1,000 popular ones, after a warm-up that asked each of them;
+  slice of a shuffled list of all names; the 500 names of the warm-up are kept apart), so every
+  request misses any answer cache;
+- hot: random names from 1,000 popular ones, after a warm-up that asked each of them ten times
+  (requests land on either worker: each worker has seen every one);
 - zipf: names drawn with a Zipf distribution (s = 1.1) over all names (rank = a random
-  permutation), after a warm-up drawn from the same distribution.
+  permutation), after a warm-up of 20,000 draws from the same distribution.
+
+Warm-ups are counted in requests, not seconds, so a slow stretch of the host does not leave a
+run colder than intended.
 
 Each shape runs for the public (no credential) and for the registrar tier (a real token of a
 registrar client created in the database, obtained from /oauth/token), with rate limiting on
@@ -24,6 +28,7 @@ same connections and headers; the ratio rdapd/bare compares runs measured back t
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import os
@@ -33,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +142,14 @@ def wrk(
     return result
 
 
+HOT_REPEAT = 10  # each popular name asked this often in the warm-up: every worker keeps it
+ZIPF_WARMUP = 20_000  # draws asked before a Zipf run
+COLD_WARMUP = 500  # names asked before a cold run (the process warms; no name repeats)
+
+
 class Shapes:
-    """The request sequences of each shape: (warm-up files, measured files) per thread."""
+    """Each shape's warm-up (names asked before the run, through a pool of connections, so every
+    worker sees them) and measured requests (one file per wrk thread)."""
 
     def __init__(self, names: list[str], workdir: Path, seed: int, per_thread: int) -> None:
         self.names = names
@@ -145,39 +157,43 @@ class Shapes:
         self.rng = random.Random(seed)
         self.per_thread = per_thread
 
-    def cold(self) -> tuple[Path, Path]:
-        # Disjoint slices: a tenth of the names warms up, the rest is split between threads.
-        warm_count = len(self.names) // 10
-        warm, measured = self.names[:warm_count], self.names[warm_count:]
-        return self._files(
-            "cold",
-            [warm[i::THREADS] for i in range(THREADS)],
-            [measured[i::THREADS] for i in range(THREADS)],
-        )
+    def cold(self) -> tuple[list[str], Path]:
+        # Disjoint: a few names warm the process up, the rest is split between threads.
+        warm, measured = self.names[:COLD_WARMUP], self.names[COLD_WARMUP:]
+        return warm, self._files("cold", [measured[i::THREADS] for i in range(THREADS)])
 
-    def hot(self) -> tuple[Path, Path]:
-        popular = self.names[-POPULAR:]  # the end of the shuffled list: apart from cold warm-up
-        warm = []
-        for _ in range(THREADS):
-            copy = popular[:]
-            self.rng.shuffle(copy)
-            warm.append(copy)
+    def hot(self) -> tuple[list[str], Path]:
+        popular = self.names[-POPULAR:]
+        warm = popular * HOT_REPEAT
+        self.rng.shuffle(warm)
         measured = [self.rng.choices(popular, k=self.per_thread) for _ in range(THREADS)]
-        return self._files("hot", warm, measured)
+        return warm, self._files("hot", measured)
 
-    def zipf(self) -> tuple[Path, Path]:
+    def zipf(self) -> tuple[list[str], Path]:
         ranked = self.names[:]
         self.rng.shuffle(ranked)
-        draws = [zipf_draws(ranked, self.per_thread, self.rng) for _ in range(2 * THREADS)]
-        return self._files("zipf", draws[:THREADS], draws[THREADS:])
+        warm = zipf_draws(ranked, ZIPF_WARMUP, self.rng)
+        measured = [zipf_draws(ranked, self.per_thread, self.rng) for _ in range(THREADS)]
+        return warm, self._files("zipf", measured)
 
-    def _files(
-        self, name: str, warm: list[list[str]], measured: list[list[str]]
-    ) -> tuple[Path, Path]:
-        warm_prefix, measured_prefix = self.workdir / f"{name}-warm", self.workdir / name
-        write_threads(warm_prefix, warm)
-        write_threads(measured_prefix, measured)
-        return warm_prefix, measured_prefix
+    def _files(self, name: str, measured: list[list[str]]) -> Path:
+        prefix = self.workdir / name
+        write_threads(prefix, measured)
+        return prefix
+
+
+def warm_up(port: int, names: list[str], headers: dict[str, str], connections: int = 8) -> None:
+    """Ask every name in `names`, over `connections` concurrent connections."""
+
+    def ask(chunk: list[str]) -> None:
+        for name in chunk:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            conn.request("GET", f"/domain/{name}", headers=headers)
+            conn.getresponse().read()
+            conn.close()
+
+    with ThreadPoolExecutor(max_workers=connections) as pool:
+        list(pool.map(ask, [names[i::connections] for i in range(connections)]))
 
 
 def registrar_token(env: dict[str, str], port: int, iana_id: int) -> str:
@@ -221,7 +237,7 @@ def main() -> None:
     parser.set_defaults(size=100_000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of the bare app's warm-up")
     parser.add_argument("--modes", nargs="+", default=["cold", "hot", "zipf"])
     parser.add_argument("--tiers", nargs="+", default=["public", "registrar"])
     parser.add_argument("--no-ratelimit", action="store_true", help="switch rate limiting off")
@@ -279,15 +295,19 @@ def main() -> None:
         stop(proc)
 
     def measure(
-        module: str, extra: dict[str, str], path: Path, tier: str, warm: Path, measured: Path
+        module: str, extra: dict[str, str], path: Path, tier: str, mode: str
     ) -> dict[str, float]:
         if args.answer_cache_url and module == "wsgi":
             flush_redis(args.answer_cache_url)
+        warm, measured = files[mode]
         proc, port = serve(module, {**env, **extra}, path)
         try:
             wait_ready(f"http://127.0.0.1:{port}/domain/x")
             run: dict[str, Any] = {"connections": args.connections, "headers": headers_of[tier]}
-            wrk(port, warm, duration=args.warmup, **run)
+            if module == "wsgi":
+                warm_up(port, warm, headers_of[tier])
+            else:  # the bare app serves one body: a short run warms it
+                wrk(port, measured, duration=args.warmup, **run)
             return wrk(port, measured, duration=args.duration, **run)
         finally:
             stop(proc)
@@ -295,10 +315,9 @@ def main() -> None:
     results: dict[str, Any] = {}
     for tier in args.tiers:
         for mode in args.modes:
-            warm, measured = files[mode]
-            ours = measure("wsgi", {}, ROOT, tier, warm, measured)
+            ours = measure("wsgi", {}, ROOT, tier, mode)
             bare_env = {"BARE_BODY_FILE": str(bodies[tier])}
-            bare = measure("bare_app", bare_env, ROOT / "benchmarks", tier, warm, measured)
+            bare = measure("bare_app", bare_env, ROOT / "benchmarks", tier, mode)
             results[f"{tier}/{mode}"] = {
                 "rdapd": ours,
                 "bare": bare,
