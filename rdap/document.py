@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rdap import accuracy
@@ -210,7 +210,7 @@ DUE_BY = "Verification due by: "
 _SECOND = dt.timedelta(seconds=1)
 
 
-def next_change(body: dict[str, Any], now: dt.datetime) -> dt.datetime | None:
+def next_change(body: Mapping[str, Any], now: dt.datetime) -> dt.datetime | None:
     """When an answer showing `body` would read differently although no data changed: the
     earliest verification due date still ahead among its contacts' verification remarks (after
     it, the contact's "verification_stale" finding appears). None: never.

@@ -57,7 +57,9 @@ _REGISTRAR_COLUMNS = [
     c for c in R.c if c.name not in ("status", "whois_url", "created_at", "updated_at")
 ]
 _CONTACT_COLUMNS = [
-    c for c in C.c if c.name not in ("created_by", "updated_by", "disclose", "consent_at")
+    c
+    for c in C.c
+    if c.name not in ("created_by", "updated_by", "disclose", "consent_at", "fn", "consent_name")
 ]
 _POSTAL_COLUMNS = [
     P.c.type,
@@ -377,6 +379,11 @@ class Repository:
         connection (so the stamp an answer carries belongs to the data it shows)."""
         self.connection = connection
         self.facts = facts
+
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name ("sqlite", "postgresql"), for SQL that differs."""
+        return self.connection.dialect.name
 
     # --- domains ------------------------------------------------------------------------------
     def domain(self, ldh_name: str) -> DomainRecord | None:

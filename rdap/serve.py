@@ -275,6 +275,7 @@ def _worker_exited(_server: Any, worker: Any) -> None:
 
 def serve(settings: Settings, bind: str, **extra: Any) -> None:
     from rdap import create_app
+    from rdap.counters import shared_counters
 
     settings = settings_for_bind(settings, bind)
     # Workers keep metric values in files that /metrics of any worker sums (multiprocess mode).
@@ -283,4 +284,6 @@ def serve(settings: Settings, bind: str, **extra: Any) -> None:
     else:
         metrics.use_directory(Path(tempfile.mkdtemp(prefix="rdapd-metrics-")), wipe=False)
     options = {"child_exit": _worker_exited, **gunicorn_options(settings, bind, **extra)}
-    Server(lambda: create_app(settings), options).run()
+    # Every worker counts rate limits in one place (rdap/counters.py).
+    with shared_counters(settings, processes=options["workers"]) as served:
+        Server(lambda: create_app(served), options).run()

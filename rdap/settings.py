@@ -61,7 +61,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # max-age (seconds) of anonymous answers in shared caches; authenticated ones are never stored.
     cache_max_age: int = 60
-    # flask-limiter storage: memory:// or redis://host:port/db.
+    # Rate-limit counter storage (a `limits` storage URI): memory:// counts per process (then
+    # `rdapd serve` starts a private Redis under instance_path, see rdap/counters.py);
+    # redis://host:port/db or redis+unix:///path share counters between processes and servers.
     ratelimit_storage_uri: str = "memory://"
     # Rate limits off entirely (tests of other concerns, benchmarks of the bare pipeline).
     ratelimit_enabled: bool = True
@@ -74,6 +76,9 @@ class Settings:
     # Secret for signing cursors and similar server-side tokens; empty means generate once
     # into instance_path.
     secret_key: str = ""
+    # Key that encrypts the OAuth token signing keys stored in the database (32+ random
+    # characters; never stored there); empty means generate once into instance_path.
+    key_encryption_key: str = ""
     # Bearer tokens accepted only over TLS unless the peer is loopback.
     require_tls: bool = True
     # Trust X-Forwarded-* headers from this many proxies (0 = none).
@@ -110,13 +115,17 @@ class Settings:
     oauth_cache_ttl: int = 5
     # JSON or TOML file listing trusted external issuers (RFC 9560); empty means none.
     trusted_issuers: str = ""
-    # Rate limits per role (flask-limiter notation); searches cost ratelimit_search_cost units.
+    # Rate limits per role (limits notation: "60/minute", "10/second;1000/hour"); searches cost
+    # ratelimit_search_cost units.
     ratelimit_public: str = "60/minute"
     ratelimit_registrar: str = "600/minute"
     ratelimit_requester: str = "120/minute"
     ratelimit_law_enforcement: str = "300/minute"
     ratelimit_staff: str = "1200/minute"
     ratelimit_search_cost: int = 5
+    # Failed client authentications (/oauth/token, /oauth/revoke) allowed per address and per
+    # client id; successes do not count.
+    ratelimit_auth_failures: str = "10/minute"
     # --- answer cache (rdap.answer_cache) ---
     # Bytes of rendered answers each worker keeps in memory (0: no answer cache at all).
     answer_cache_bytes: int = 64 * 1024 * 1024

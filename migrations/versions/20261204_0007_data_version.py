@@ -1,7 +1,7 @@
 """data version: a counter every write that changes an answer bumps
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-04 19:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import rdap.models.base
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

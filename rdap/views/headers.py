@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Response, current_app, g, request
 
 from rdap.principal import ANONYMOUS, Principal
-from rdap.ratelimit import PRINCIPAL_ATTR
 from rdap.runtime import Runtime
+from rdap.views.ratelimit import PRINCIPAL_ATTR
 
 # Request headers browsers may send cross-origin, and how long they may remember a preflight
 # (Chromium caps it at 7200 s).

@@ -13,13 +13,13 @@ from rdap.answer_cache import AnswerKey, answer_to_keep
 from rdap.errors import NotFound, QueryError
 from rdap.lookup import LookupContext, lookup
 from rdap.principal import Principal
-from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.redaction import RedactedDocument
 from rdap.render import rdap_json
 from rdap.repository import RegistryFacts, Repository, read_registry_facts
 from rdap.runtime import Runtime
 from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
 from rdap.views.identity import identify, principal
+from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url, request_url
 
 blueprint = Blueprint("rdap", __name__)

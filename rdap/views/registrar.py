@@ -12,9 +12,9 @@ from flask import Blueprint, Response, current_app, request
 from rdap import accuracy_report, complaints
 from rdap.errors import PayloadTooLarge, QueryError, UnsupportedMediaType
 from rdap.paging import CursorCodec, page_size
-from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.runtime import Runtime
 from rdap.views.identity import identify, principal
+from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url
 
 blueprint = Blueprint("registrar", __name__)
@@ -78,6 +78,7 @@ def accuracy() -> Response:
         page = accuracy_report.accuracy_report(
             connection,
             principal(),
+            policy=rt.policy,
             now=_now(),
             count=count,
             cursor=cursor,
@@ -85,7 +86,7 @@ def accuracy() -> Response:
             facts=rt.facts,
         )
     next_href = _next_href("/registrar/accuracy", count, page.next_cursor)
-    return _json(accuracy_report.report_json(page, next_href=next_href))
+    return _json(accuracy_report.report_json(page, policy=rt.policy, next_href=next_href))
 
 
 @blueprint.get("/complaints")
@@ -149,6 +150,8 @@ def list_complaints() -> Response:
         page = complaints.list_complaints(
             session,
             principal(),
+            policy=_runtime().policy,
+            now=_now(),
             count=count,
             cursor=cursor,
             codec=_codec(complaints.CURSOR_PURPOSE),
@@ -162,5 +165,7 @@ def list_complaints() -> Response:
 def close_complaint(complaint_id: str) -> Response:
     body = _body()
     with _runtime().db.session_scope() as session:
-        closed = complaints.close(session, principal(), complaint_id, body, now=_now())
+        closed = complaints.close(
+            session, principal(), complaint_id, body, policy=_runtime().policy, now=_now()
+        )
         return _json(closed.as_json())
