@@ -13,9 +13,13 @@ What decides an answer's bytes, and so its key:
 - the clock, for answers that read differently later with no write (a contact's verification
   turns stale at its due date): such an answer expires then (`document.next_change`).
 
-Never kept: answers for callers holding disclosure grants (a grant may show what the role
-alone does not), answers that disclose (`RedactedDocument.disclosed`), and errors other than
-404 (a 404 for a name is the same for every caller until a write adds the name).
+Disclosure grants are never part of a key: a caller who holds or may hold a grant bypasses the
+cache altogether, reading nothing kept and keeping nothing (`may_hold_grants`, the one rule;
+the disclosure workflow may narrow or widen it through `AnswerCache(may_disclose=...)`). Grants
+are looked up only once the queried domain is read, after the cache was asked, so the rule is
+decided by who the caller is: any caller whose grants could cover the queried domain. Also
+never kept: answers that disclose (`RedactedDocument.disclosed`, a second line of defence), and
+errors other than 404 (a 404 for a name is the same for every caller until a write adds it).
 
 Each worker keeps answers in memory up to a byte budget, least recently used first out; an
 optional Redis store shares them between workers and servers, keyed also by a fingerprint
@@ -38,7 +42,7 @@ from typing import Any, Protocol
 from cachetools import LRUCache
 
 from rdap.document import next_change
-from rdap.principal import Principal
+from rdap.principal import LAW_ENFORCEMENT, REQUESTER, Principal
 from rdap.redaction import RedactedDocument
 
 log = logging.getLogger(__name__)
@@ -88,9 +92,20 @@ class SharedStore(Protocol):
     def add(self, key: AnswerKey, answer: Answer) -> None: ...
 
 
-def may_read(principal: Principal) -> bool:
-    """Callers with disclosure grants always get an answer computed for them."""
-    return not principal.grants
+# Roles a disclosure grant can be given to (the accredited requesters of the disclosure flow).
+GRANT_ROLES = frozenset({REQUESTER, LAW_ENFORCEMENT})
+
+
+def may_hold_grants(principal: Principal) -> bool:
+    """Could a disclosure grant change this caller's answer? Then the caller bypasses the cache.
+
+    True for a caller holding grants already, and for a requester or law-enforcement caller
+    stating a purpose (RFC 9560): grants are given for a purpose, and the pipeline looks them
+    up for the queried domain only after the cache was asked. A requester stating no purpose
+    can be given nothing, and shares the requester role's kept answers."""
+    return bool(principal.grants) or (
+        principal.role in GRANT_ROLES and principal.purpose is not None
+    )
 
 
 def answer_to_keep(
@@ -135,10 +150,15 @@ class AnswerCache:
         max_bytes: int,
         shared: SharedStore | None = None,
         clock: Callable[[], float] = time.time,
+        may_disclose: Callable[[Principal], bool] = may_hold_grants,
     ) -> None:
+        """`may_disclose`: whether a grant could change this caller's answer; such callers
+        bypass the cache (the disclosure workflow passes its own test here if it knows more
+        than `may_hold_grants`; it must answer True for every caller it may grant for)."""
         self.max_bytes = max_bytes
         self.shared = shared
         self.clock = clock
+        self.may_disclose = may_disclose
         # Shared across the requests of one worker on purpose: that is what the cache is for.
         # Key: AnswerKey; value: the answers kept under it (one per outcome, at most a few).
         self._memory: LRUCache[AnswerKey, tuple[Answer, ...]] = LRUCache(
@@ -151,9 +171,13 @@ class AnswerCache:
         with self._lock:
             return int(self._memory.currsize)
 
+    def bypassed(self, principal: Principal) -> bool:
+        """Does this caller bypass the cache (it may hold a disclosure grant)?"""
+        return bool(principal.grants) or self.may_disclose(principal)
+
     def get(self, key: AnswerKey, principal: Principal) -> Answer | None:
         """A kept answer this caller would get now, or None."""
-        if not may_read(principal):
+        if self.bypassed(principal):
             return None
         now = self.clock()
         with self._lock:
@@ -168,6 +192,23 @@ class AnswerCache:
                 self._remember(key, answer)
                 return answer
         return None
+
+    def keep(
+        self,
+        key: AnswerKey,
+        principal: Principal,
+        status: int,
+        body: bytes,
+        document: RedactedDocument | None,
+    ) -> bool:
+        """Keep what the pipeline answered `principal` if the rules allow; True if kept."""
+        if self.bypassed(principal):
+            return False
+        answer = answer_to_keep(principal, status, body, document, self.clock())
+        if answer is None:
+            return False
+        self.put(key, answer)
+        return True
 
     def put(self, key: AnswerKey, answer: Answer) -> None:
         """Keep `answer` (from `answer_to_keep`) under `key`, here and in the shared store."""

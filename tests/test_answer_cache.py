@@ -16,6 +16,7 @@ from rdap.answer_cache import (
     RedisAnswers,
     answer_to_keep,
     configuration_fingerprint,
+    may_hold_grants,
 )
 from rdap.document import next_change
 from rdap.principal import Grant, Principal
@@ -140,6 +141,45 @@ def test_callers_with_grants_never_read_kept_answers() -> None:
         CALLERS["requester"], grants=(_grant(frozenset({"registrant.email"})),)
     )
     assert cache.get(key("requester"), with_grant) is None
+
+
+@pytest.mark.parametrize("role", ["requester", "law-enforcement"])
+def test_a_caller_who_may_be_granted_for_the_domain_bypasses_the_cache(role: str) -> None:
+    """Grants are looked up for the queried domain after the cache was asked: a requester or
+    law-enforcement caller stating a purpose reads nothing kept and keeps nothing, although it
+    holds no grant yet, so a grant found later can never be shadowed by a kept answer."""
+    cache = AnswerCache(1 << 20, clock=lambda: NOW)
+    stating = Principal(role=role, client_id="r", purpose="legalActions")
+    assert cache.bypassed(stating)
+    assert not stating.grants
+    plain = kept_for(Principal(role=role, client_id="other"))
+    cache.put(key(role), plain)
+    assert cache.get(key(role), stating) is None
+    document = redact(sample.domain_document(), stating, POLICY, now=sample.NOW)
+    assert not document.disclosed
+    assert not cache.keep(key(role, version=2), stating, 200, b"computed", document)
+    assert cache.get(key(role, version=2), Principal(role=role, client_id="r")) is None
+    # The same role stating no purpose can be granted nothing: it shares the role's answers.
+    assert cache.get(key(role), Principal(role=role, client_id="r")) == plain
+
+
+def test_the_disclosure_workflow_may_name_who_bypasses_the_cache() -> None:
+    """The hook the disclosure workflow calls: its own test of who may be granted."""
+    granted_clients = {"r-granted"}
+    cache = AnswerCache(
+        1 << 20, clock=lambda: NOW, may_disclose=lambda p: p.client_id in granted_clients
+    )
+    cache.put(key("requester"), kept_for(CALLERS["requester"]))
+    assert cache.get(key("requester"), Principal(role="requester", client_id="r-granted")) is None
+    assert cache.get(key("requester"), Principal(role="requester", client_id="r-plain"))
+    # Holding grants bypasses the cache whatever the hook says.
+    holder = Principal(role="requester", client_id="r-plain", grants=(_grant(frozenset()),))
+    assert cache.bypassed(holder)
+
+
+@pytest.mark.parametrize("role", ["public", "registrar", "staff"])
+def test_roles_never_granted_use_the_cache_with_a_purpose_too(role: str) -> None:
+    assert not may_hold_grants(Principal(role=role, purpose="legalActions"))
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 429, 500, 503])

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, request
 
 from rdap import metrics
 from rdap import query as q
-from rdap.answer_cache import AnswerKey, answer_to_keep
+from rdap.answer_cache import AnswerKey
 from rdap.errors import NotFound, QueryError
 from rdap.lookup import LookupContext, lookup
 from rdap.principal import Principal
@@ -61,8 +61,9 @@ def registry_facts() -> RegistryFacts:
 
 def answer_key(caller: Principal) -> AnswerKey | None:
     """What decides this request's answer before anything is read (rdap.answer_cache); None
-    when no answers are kept."""
-    if runtime().answers is None:
+    when no answers are kept, or none for this caller (it may hold a disclosure grant)."""
+    cache = runtime().answers
+    if cache is None or cache.bypassed(caller):
         return None
     return AnswerKey(
         version=registry_facts().version,
@@ -158,7 +159,5 @@ def rdap_query(path: str) -> Response:
             return rdap_response(hit.body, hit.status)
     body, status, document, version = computed(q.parse_path(path.split("/")), caller, context())
     if cache is not None and key is not None:
-        kept = answer_to_keep(caller, status, body, document, cache.clock())
-        if kept is not None:
-            cache.put(dataclasses.replace(key, version=version), kept)
+        cache.keep(dataclasses.replace(key, version=version), caller, status, body, document)
     return rdap_response(body, status)

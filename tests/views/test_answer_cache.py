@@ -248,3 +248,19 @@ def _is(claims: object, token: str) -> bool:
     payload = token.split(".")[1]
     data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return bool(data.get("jti") == getattr(claims, "token_id", None))
+
+
+def test_a_requester_stating_a_purpose_is_never_answered_from_the_cache(  # type: ignore[no-untyped-def]
+    app, client, registry, callers, make_client: MakeClient, token_for
+) -> None:
+    """Such a caller may hold a grant for the queried domain, found only once the domain is
+    read: nothing is read from the cache for it, nor kept from its answers."""
+    cache = _fresh_cache(app)
+    url = "/domain/own.post?farv1_qp=legalActions"
+    stating = {"Authorization": f"Bearer {token_for(*make_client(role='requester'))}"}
+    first = client.get(url, headers=stating)
+    assert first.status_code == 200
+    assert cache.bytes_used == 0
+    client.get("/domain/own.post", headers=callers["requester"])  # no purpose: kept
+    assert cache.bytes_used > 0
+    assert client.get(url, headers=stating).get_data() == first.get_data()
