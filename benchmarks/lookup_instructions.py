@@ -31,6 +31,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from harness import ROOT, benchmark_parser, database
 
@@ -38,10 +39,42 @@ BARE_FACTOR = 10  # a bare request costs some 10x less: measure more of them
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
+def _without_prepared() -> None:
+    """Prepared reads run through `Connection.execute` instead (SQLAlchemy types the rows)."""
+    from sqlalchemy import bindparam
+
+    from rdap import prepared
+
+    def rows(self: Any, connection: Any, **params: Any) -> list[dict[str, Any]]:
+        return [dict(r) for r in connection.execute(self._build([]), params).mappings()]
+
+    def batch_rows(self: Any, connection: Any, values: Any, **params: Any) -> list[dict[str, Any]]:
+        in_list = [bindparam(f"in_list_{i}") for i in range(len(values))]
+        params.update({f"in_list_{i}": v for i, v in enumerate(values)})
+        statement = self._build(in_list)
+        return [dict(r) for r in connection.execute(statement, params).mappings()]
+
+    prepared.Prepared.rows = rows  # type: ignore[method-assign]
+    prepared.PreparedBatch.rows = batch_rows  # type: ignore[method-assign]
+
+
+def _without_outcome_cache() -> None:
+    """Each contact's decisions and ops decided again for every entity."""
+    from rdap.redaction import engine
+
+    engine._outcome = engine._outcome.__wrapped__  # type: ignore[assignment]
+
+
+# Optimisations of the read path that `--without` switches off one at a time, to weigh each.
+WITHOUT = {"prepared": _without_prepared, "outcome-cache": _without_outcome_cache}
+
+
 def child(app_name: str, urls_file: str, warm: int, count: int, token: str) -> None:
     """Runs under callgrind: build the app, ask the first `warm` URLs of the file, then the
     next `count` ones."""
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+    for name in filter(None, os.environ.get("BENCH_WITHOUT", "").split(",")):
+        WITHOUT[name]()
     if app_name == "bare":
         from bare_app import app
     else:
@@ -127,6 +160,13 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=40, help="requests measured per figure")
     parser.add_argument("--registrar", action="store_true", help="a registrar token on each")
     parser.add_argument("--ratelimit", action="store_true", help="keep rate limiting on")
+    parser.add_argument(
+        "--without",
+        choices=sorted(WITHOUT),
+        action="append",
+        default=[],
+        help="switch this optimisation off (repeatable); only the cold figure is measured",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind not found: apt-get install valgrind")
@@ -138,6 +178,7 @@ def main() -> None:
         "RDAP_RATELIMIT_ENABLED": "true" if args.ratelimit else "false",
         "RDAP_SECRET_KEY": "benchmark-secret",
         "RDAP_OAUTH_TOKEN_TTL": "7200",
+        "BENCH_WITHOUT": ",".join(args.without),
     }
     for tier in ("PUBLIC", "REGISTRAR", "REQUESTER", "LAW_ENFORCEMENT", "STAFF"):
         env.setdefault(f"RDAP_RATELIMIT_{tier}", "100000000/minute")
@@ -175,6 +216,8 @@ def main() -> None:
         "bare_base": (bare_env, "bare", bare_urls, 10, 0, ""),
         "bare": (bare_env, "bare", bare_urls, 10, n * BARE_FACTOR, ""),
     }
+    if args.without:
+        runs = {k: v for k, v in runs.items() if k.startswith("cold")}
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:  # one valgrind per CPU
             found = pool.map(lambda r: instructions(*r), runs.values())
@@ -182,6 +225,9 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     cold_each = (counts["cold"] - counts["cold_base"]) / n
+    if args.without:
+        print(json.dumps({"without": args.without, "instructions_cold": round(cold_each)}))
+        return
     hot_each = (counts["hot"] - counts["hot_base"]) / n
     bare_each = (counts["bare"] - counts["bare_base"]) / (n * BARE_FACTOR)
     print(
