@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import uuid
 from typing import Any
 
 import pytest
@@ -368,3 +370,19 @@ def test_the_fingerprint_follows_the_policy_files(tmp_path: Any) -> None:
     policy.write_text("revision = '2'\n")
     assert configuration_fingerprint([policy], "x") != first
     assert configuration_fingerprint([policy], "y") != configuration_fingerprint([policy], "x")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL not set (scripts/test sets it)"
+)
+def test_a_real_redis_shares_answers_by_outcome_and_configuration() -> None:
+    url = os.environ["TEST_REDIS_URL"]
+    fingerprint = f"test-{uuid.uuid4().hex[:12]}"  # a namespace of its own on the shared Redis
+    here = AnswerCache(1 << 20, RedisAnswers.from_url(url, fingerprint), clock=lambda: NOW)
+    there = AnswerCache(1 << 20, RedisAnswers.from_url(url, fingerprint), clock=lambda: NOW)
+    elsewhere = AnswerCache(1 << 20, RedisAnswers.from_url(url, fingerprint + "-other"))
+    here.put(key("registrar"), kept_for(CALLERS["sponsor"]))
+    assert there.get(key("registrar"), CALLERS["other-registrar"]) is None
+    assert there.get(key("registrar"), CALLERS["sponsor"]) == kept_for(CALLERS["sponsor"])
+    assert there.get(key("public"), CALLERS["public"]) is None
+    assert elsewhere.get(key("registrar"), CALLERS["sponsor"]) is None
