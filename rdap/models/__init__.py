@@ -27,7 +27,7 @@ from rdap.models.domain import (
 )
 from rdap.models.nameserver import Host, HostAddress
 from rdap.models.registrar import Registrar
-from rdap.models.registry import ContactTld, Deposit, HostTld, RegistrarTld, Tld
+from rdap.models.registry import ContactTld, DataVersion, Deposit, HostTld, RegistrarTld, Tld
 
 __all__ = [
     "LEGAL",
@@ -38,6 +38,7 @@ __all__ = [
     "Complaint",
     "Contact",
     "ContactTld",
+    "DataVersion",
     "Deposit",
     "DisclosureClient",
     "DisclosureGrant",
