@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rdap.ratelimit import init_limiter
 from rdap.runtime import Runtime
 from rdap.settings import Settings
 from rdap.views.oauth import init_oauth
+from rdap.views.ratelimit import init_ratelimit
 
 
 def build_app(settings: Settings | None = None) -> Flask:
@@ -17,7 +17,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     runtime = Runtime.build(settings)
     app.extensions["rdapd"] = runtime
     init_oauth(app, settings, runtime.db)
-    init_limiter(app, settings)
+    init_ratelimit(app, settings)
 
     from rdap import views
     from rdap.cli import register_commands

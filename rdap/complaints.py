@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -21,6 +22,8 @@ from rdap.models.complaint import CLOSED, OPEN
 from rdap.paging import CursorCodec
 from rdap.principal import STAFF, Principal, require_registrar
 from rdap.query import parse_domain_name
+from rdap.redaction import Decision, Policy, contact_decisions, removal_declaration
+from rdap.redaction.policy import Element
 
 CURSOR_PURPOSE = "complaints"
 MAX_DESCRIPTION = 5000
@@ -40,6 +43,9 @@ CONTACT_FIELDS = (
     "email",
 )
 FIELDS = tuple(f"{role}.{name}" for role in CONTACT_ROLES for name in CONTACT_FIELDS)
+# The contact role and element of a complaint's reporter in the policy files (elements.toml).
+REPORTER = "reporter"
+REPORTER_EMAIL = "reporter.email"
 # How a registrar closes a complaint (closed set).
 RESOLUTIONS = ("corrected", "verified_accurate", "suspended", "deleted", "not_actionable")
 _ID = re.compile(r"[A-Za-z0-9_-]{16,32}", re.ASCII)
@@ -108,21 +114,27 @@ def _load(schema: Schema, body: Any) -> dict[str, Any]:
 
 @dataclasses.dataclass(frozen=True)
 class ComplaintView:
-    """A complaint as one caller may see it: the reporter's address only for staff."""
+    """A complaint as one caller may see it. The policy files decide, as for RDAP answers: its
+    content (the fields it names and its description: accuracy detail about the domain's
+    contacts) with the contacts' `verification` elements, the reporter's address with
+    `reporter.email`. `withheld` lists each member left out with the element that hid it."""
 
     complaint: Complaint
     reporter_email: str | None
+    withheld: tuple[tuple[str, Element], ...] = ()
 
-    def as_json(self) -> dict[str, Any]:
+    def members(self, path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The complaint object, and the RFC 9537 declarations of what it leaves out (their
+        paths below `path`, the object's JSONPath in the answer)."""
         c = self.complaint
-        out: dict[str, Any] = {
-            "id": c.id,
-            "domain": c.domain,
-            "fields": list(c.fields),
-            "description": c.description,
-            "status": c.status,
-            "createdAt": rdap_time(c.created_at),
-        }
+        hidden = {member for member, _ in self.withheld}
+        out: dict[str, Any] = {"id": c.id, "domain": c.domain}
+        if "fields" not in hidden:
+            out["fields"] = list(c.fields)
+        if "description" not in hidden:
+            out["description"] = c.description
+        out["status"] = c.status
+        out["createdAt"] = rdap_time(c.created_at)
         if self.reporter_email is not None:
             out["reporterEmail"] = self.reporter_email
         if c.status == CLOSED:
@@ -130,12 +142,55 @@ class ComplaintView:
             out["resolutionNote"] = c.resolution_note or ""
             out["closedAt"] = rdap_time(c.closed_at) if c.closed_at else None
             out["closedBy"] = c.closed_by
+        declared = [
+            removal_declaration(element, f"{path}.{member}") for member, element in self.withheld
+        ]
+        return out, declared
+
+    def as_json(self) -> dict[str, Any]:
+        out, declared = self.members("$")
+        if declared:
+            out["redacted"] = declared
         return out
 
 
-def _view(complaint: Complaint, principal: Principal) -> ComplaintView:
-    staff = principal.role == STAFF
-    return ComplaintView(complaint, complaint.reporter_email if staff else None)
+def _view(
+    complaint: Complaint,
+    principal: Principal,
+    policy: Policy,
+    now: dt.datetime,
+    *,
+    routed_id: int | None,
+) -> ComplaintView:
+    """What `principal` sees of `complaint`. `routed_id` is the registry id of the registrar
+    the complaint is routed to when the caller is that registrar (None for staff, whose view
+    does not depend on sponsorship). The contacts' facts are not looked up: an element
+    counts as shown only if it is for any person kind (fail closed), so what is withheld
+    depends on the caller and the complaint's routing alone, never on its content."""
+
+    def decisions(role: str) -> Mapping[str, Decision]:
+        return contact_decisions(
+            policy,
+            principal,
+            role,
+            registrar_id=routed_id,  # routed here: the complaint's "sponsor"
+            person_kind=None,
+            domain=complaint.domain,
+            now=now,
+        )
+
+    withheld: list[tuple[str, Element]] = []
+    for role in CONTACT_ROLES:
+        element_id = f"{role}.verification"
+        if not decisions(role)[element_id].shown:
+            element = policy.elements[element_id]
+            withheld += [("fields", element), ("description", element)]
+    if decisions(REPORTER)[REPORTER_EMAIL].shown:
+        email = complaint.reporter_email
+    else:
+        email = None
+        withheld.append(("reporterEmail", policy.elements[REPORTER_EMAIL]))
+    return ComplaintView(complaint, email, tuple(withheld))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,14 +199,19 @@ class ComplaintPage:
     next_cursor: str | None
 
     def as_json(self, *, next_href: str | None) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "complaints": [item.as_json() for item in self.items],
-            "count": len(self.items),
-        }
+        complaints: list[dict[str, Any]] = []
+        declared: list[dict[str, Any]] = []
+        for index, item in enumerate(self.items):
+            member, hidden = item.members(f"$.complaints[{index}]")
+            complaints.append(member)
+            declared += hidden
+        out: dict[str, Any] = {"complaints": complaints, "count": len(self.items)}
         if self.next_cursor is not None:
             out["cursor"] = self.next_cursor
             if next_href is not None:
                 out["links"] = [{"rel": "next", "href": next_href, "type": "application/json"}]
+        if declared:
+            out["redacted"] = declared
         return out
 
 
@@ -228,16 +288,19 @@ def list_complaints(
     session: Session,
     principal: Principal,
     *,
+    policy: Policy,
+    now: dt.datetime,
     count: int,
     cursor: str | None,
     codec: CursorCodec,
 ) -> ComplaintPage:
     """Staff: every complaint. A registrar: its own open complaints. Oldest first."""
     statement = select(Complaint)
+    routed_id: int | None = None
     if principal.role == STAFF:
         scope = "staff"
     else:
-        registrar_id = require_registrar(principal)
+        registrar_id = routed_id = require_registrar(principal)
         scope = f"registrar:{registrar_id}"
         statement = statement.where(
             Complaint.registrar_client_id == _routed_to(session, registrar_id),
@@ -264,7 +327,9 @@ def list_complaints(
         rows = rows[:count]
         last = rows[-1]
         next_cursor = codec.encode(scope, {"t": last.created_at.isoformat(), "id": last.id})
-    return ComplaintPage(tuple(_view(c, principal) for c in rows), next_cursor)
+    return ComplaintPage(
+        tuple(_view(c, principal, policy, now, routed_id=routed_id) for c in rows), next_cursor
+    )
 
 
 def close(
@@ -273,6 +338,7 @@ def close(
     complaint_id: str,
     body: Any,
     *,
+    policy: Policy,
     now: dt.datetime,
 ) -> ComplaintView:
     """The registrar the complaint was routed to closes it with a resolution, once."""
@@ -289,4 +355,4 @@ def close(
     complaint.closed_at = now
     complaint.closed_by = principal.client_id
     session.flush()
-    return _view(complaint, principal)
+    return _view(complaint, principal, policy, now, routed_id=registrar_id)

@@ -7,6 +7,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+# Where this service serves its own terms of service.
+TERMS_HREF = "{base_url}/terms"
+
 
 class ProfileError(ValueError):
     """The service profile file is missing or malformed."""
@@ -29,6 +32,9 @@ class Profile:
     conformance: tuple[str, ...]
     notices: tuple[Notice, ...]
     help_description: tuple[str, ...]
+    # The terms of service served at {base_url}/terms: a title and its paragraphs.
+    terms_title: str = "Terms of Service"
+    terms: tuple[str, ...] = ()
 
     def notices_for(self, object_class: str) -> tuple[Notice, ...]:
         return tuple(n for n in self.notices if n.objects is None or object_class in n.objects)
@@ -68,6 +74,13 @@ def load_profile(path: Path) -> Profile:
     conformance = _strings(data.get("conformance", {}).get("values", ["rdap_level_0"]), path.name)
     if "rdap_level_0" not in conformance:
         raise ProfileError(f"{path}: conformance values must include rdap_level_0")
+    terms = data.get("terms", {})
+    terms_text = _strings(terms.get("text", []), f"{path.name}: terms.text")
+    local_terms = [n.link["href"] for n in notices if n.link] + [
+        str(operator.get("terms_of_service_url", ""))
+    ]
+    if not terms_text and any(href.startswith(TERMS_HREF) for href in local_terms):
+        raise ProfileError(f"{path}: links point to {TERMS_HREF} but [terms] has no text")
     return Profile(
         operator_name=str(operator.get("name", "")),
         port43=str(operator.get("port43", "")),
@@ -76,4 +89,6 @@ def load_profile(path: Path) -> Profile:
         conformance=conformance,
         notices=tuple(notices),
         help_description=_strings(data.get("help", {}).get("description", []), "help"),
+        terms_title=str(terms.get("title", "Terms of Service")),
+        terms=terms_text,
     )

@@ -56,7 +56,9 @@ _REGISTRAR_COLUMNS = [
     c for c in R.c if c.name not in ("status", "whois_url", "created_at", "updated_at")
 ]
 _CONTACT_COLUMNS = [
-    c for c in C.c if c.name not in ("created_by", "updated_by", "disclose", "consent_at")
+    c
+    for c in C.c
+    if c.name not in ("created_by", "updated_by", "disclose", "consent_at", "fn", "consent_name")
 ]
 _POSTAL_COLUMNS = [
     P.c.type,
@@ -336,6 +338,11 @@ class Repository:
     def __init__(self, connection: Connection, facts: FactsCache | None = None) -> None:
         self.connection = connection
         self.facts = facts
+
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name ("sqlite", "postgresql"), for SQL that differs."""
+        return self.connection.dialect.name
 
     def _all(self, statement: Any, **params: Any) -> list[dict[str, Any]]:
         """Rows as dicts, from a statement compiled once and run on the DB-API cursor."""

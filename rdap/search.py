@@ -2,8 +2,9 @@
 
 A search can never show more than a lookup of the same object: results are built by the same
 document builder and redacted by the same engine. Where a search matches on a field policy may
-hide (entity fn/handle, reverse search), a candidate is kept only if the *redacted* document
-still shows the matching value, so nobody can confirm a hidden value by searching for it.
+hide (entity fn/handle, reverse search), its SQL matches only values the caller's policy shows
+(rdap.visibility), so neither its answer nor its cost depends on hidden data; a candidate is
+also kept only if its *redacted* document shows the matching value.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import dataclasses
 import datetime as dt
 import hashlib
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
 
 from rdap import document as doc
 from rdap import models
@@ -37,7 +38,8 @@ from rdap.query import (
 )
 from rdap.records import DomainRecord
 from rdap.redaction import Policy, RedactedDocument
-from rdap.repository import DC, DN, HA, C, D, H, P, R, Repository
+from rdap.repository import DC, DN, HA, C, D, H, R, Repository
+from rdap.visibility import Facts, Visibility, consent_condition
 
 # Candidates examined per request for searches filtered after redaction (bounded work).
 SCAN_LIMIT_FACTOR = 20
@@ -233,6 +235,7 @@ class _Runner:
         # A cursor is good only for the query and the caller it was issued to.
         self.scope = f"{_caller(principal)}|{_query_fingerprint(search)}"
         self.verification = verification_for(policy, principal)
+        self.visibility = Visibility(policy, principal, ctx.now)
         self.shared = doc.SharedParts()  # registrars, name servers, contacts recur in a page
         self.state: dict[str, Any] = {}
         if search.options.cursor:
@@ -468,133 +471,160 @@ def _nameservers(runner: _Runner, search: NameserverSearch) -> SearchPage:
     )
 
 
-# --- entities (filtered after redaction) ------------------------------------------------------
+# --- entities ---------------------------------------------------------------------------------
+# Entity and reverse searches match on fields policy may hide. Their SQL selects only rows where
+# the caller's policy shows the matched field (rdap.visibility), so what they cost does not
+# depend on hidden values; results are still redacted like lookups, and a result whose redacted
+# document does not show the value is dropped (never, while SQL and engine agree).
+
+REGISTRAR_KIND, CONTACT_KIND = 0, 1
+_IANA_DIGITS = 10  # IANA Registrar IDs are integers; lookups take up to nine digits
+
+
 def _text_condition(column: Any, value: str, partial: bool) -> ColumnElement[bool]:
     return _prefix_range(column, value) if partial else column == value
 
 
-def _entity_candidates(search: EntitySearch) -> Select[Any]:
-    """(kind, sort key, id) of registrars (kind 0) and contacts (kind 1) that may match."""
-    from sqlalchemy import String as SqlString
-    from sqlalchemy import cast, literal
+def _contact_consent(dialect: str) -> Callable[[str], ColumnElement[bool]]:
+    """Consent of a contact to publish a field: its search column for the name (indexed with
+    fn), the publish_consent list for anything else."""
+    return consent_condition(dialect, C.c.publish_consent, {"name": C.c.consent_name})
 
-    if search.by == "fn":
-        registrars = select(
-            literal(0).label("kind"), cast(R.c.iana_id, SqlString).label("key"), R.c.id.label("id")
-        ).where(R.c.iana_id.is_not(None), _text_condition(R.c.name, search.value, search.partial))
-        contacts = select(
-            literal(1).label("kind"), C.c.handle.label("key"), C.c.id.label("id")
-        ).where(
-            C.c.id.in_(
-                select(P.c.contact_id).where(
-                    _text_condition(P.c.name, search.value, search.partial)
-                )
-            )
+
+def entity_facts(dialect: str) -> Facts:
+    """The policy facts of a contact answered as an entity: it is its registrar's object, and
+    belongs (for grants) to the domains that name it."""
+
+    def in_domains(names: Sequence[str]) -> ColumnElement[bool]:
+        as_registrant = select(D.c.registrant_id).where(D.c.ldh_name.in_(names))
+        as_contact = (
+            select(DC.c.contact_id).join(D, D.c.id == DC.c.domain_id).where(D.c.ldh_name.in_(names))
         )
-    else:
-        registrar_match: ColumnElement[bool] = false()
-        if search.value.isdigit() and len(search.value) < 10 and not search.partial:
-            registrar_match = R.c.iana_id == int(search.value)
-        registrars = select(
-            literal(0).label("kind"), cast(R.c.iana_id, SqlString).label("key"), R.c.id.label("id")
-        ).where(registrar_match)
-        contacts = select(
-            literal(1).label("kind"), C.c.handle.label("key"), C.c.id.label("id")
-        ).where(_text_condition(C.c.handle, search.value, search.partial))
-    return union(registrars, contacts).subquery().select()
+        return or_(C.c.id.in_(as_registrant), C.c.id.in_(as_contact))
+
+    return Facts(
+        person_kind=C.c.person_kind,
+        consented=_contact_consent(dialect),
+        sponsor_registrar=C.c.registrar_id,
+        in_domains=in_domains,
+    )
 
 
-def _shows(document: RedactedDocument, prop: str, value: str, partial: bool) -> bool:
-    """Does the redacted top-level entity show `prop` matching `value`?"""
-    return any(_matches(v, value, partial) for v in _entity_values(document.body, prop))
+def domain_contact_facts(dialect: str, domain: Any) -> Facts:
+    """The policy facts of a contact answered inside `domain`: the domain's registrar sponsors
+    it, and grants are for the domain."""
+    return Facts(
+        person_kind=C.c.person_kind,
+        consented=_contact_consent(dialect),
+        sponsor_registrar=domain.c.registrar_id,
+        in_domains=domain.c.ldh_name.in_,
+    )
 
 
-def _matches(candidate: str, value: str, partial: bool) -> bool:
-    return candidate.startswith(value) if partial else candidate == value
-
-
-def _entity_values(entity: dict[str, Any], prop: str) -> Iterator[str]:
+def _match(prop: str, value: str, partial: bool) -> ColumnElement[bool]:
+    """A contact property matching a search value (fn: the name its entity shows)."""
+    if prop == "fn":
+        return _text_condition(C.c.fn, value, partial)
     if prop == "handle":
-        if isinstance(entity.get("handle"), str):
-            yield entity["handle"]
-        return
-    card = entity.get("vcardArray")
-    if not isinstance(card, list) or len(card) < 2:
-        return
-    for item in card[1]:
-        if (
-            isinstance(item, list)
-            and len(item) >= 4
-            and item[0] == prop
-            and isinstance(item[3], str)
-        ):
-            yield item[3].lower() if prop == "email" else item[3]
+        return _text_condition(C.c.handle, value, partial)
+    return func.lower(C.c.email) == value
 
 
-def _scan(
-    runner: _Runner,
-    fetch: Callable[[list[Any] | None, int], Sequence[Any]],
-    build: Callable[[Sequence[Any]], list[tuple[list[Any], RedactedDocument | None]]],
-) -> tuple[list[RedactedDocument], list[Any] | None]:
-    """Walk candidates in key order and keep the visible ones, within a bounded scan.
+def _contact_matches(
+    visibility: Visibility,
+    contact_role: str,
+    criteria: Sequence[tuple[str, str, bool]],
+    facts: Facts,
+) -> Select[Any]:
+    """Contacts (their handle and id) for which every (property, value, partial) of `criteria`
+    matches a value the caller's policy shows in `contact_role`, given the object's `facts`."""
+    statement = select(C.c.handle, C.c.id)
+    for prop, value, partial in criteria:
+        element = f"{contact_role}.{_ELEMENT_FIELD[prop]}"
+        statement = statement.where(_match(prop, value, partial), visibility.shown(element, facts))
+    return statement
 
-    The next cursor is set only when one more *visible* result exists, and it always points
-    at a visible result, so neither links nor cursors reveal hidden candidates.
-    """
-    key = runner.state.get("k")
-    if key is not None and not isinstance(key, list):
-        raise QueryError("the cursor is not valid for this search")
-    budget = runner.page_size * SCAN_LIMIT_FACTOR
-    found: list[tuple[list[Any], RedactedDocument]] = []
-    batch = max(runner.page_size * 2, 20)
-    while budget > 0 and len(found) <= runner.page_size:
-        want = min(batch, budget)
-        rows = fetch(key, want)
-        budget -= len(rows)
-        for row_key, visible in build(rows):
-            key = row_key
-            if visible is not None:
-                found.append((row_key, visible))
-                if len(found) > runner.page_size:
-                    break
-        if len(rows) < want:
-            break
-    more_key = found[runner.page_size - 1][0] if len(found) > runner.page_size else None
-    return [d for _, d in found[: runner.page_size]], more_key
+
+# RDAP search property → the policy field it shows as.
+_ELEMENT_FIELD = {"fn": "name", "handle": "handle", "email": "email"}
+
+
+def _registrar_matches(runner: _Runner, search: EntitySearch) -> list[tuple[str, int]]:
+    """Registrars (as their handle, the IANA ID, and id) the search matches, as lookups find
+    them: by IANA ID for handle, by name for fn. Registrar data is public; there are few."""
+    if search.by == "fn":
+        condition = _text_condition(R.c.name, search.value, search.partial)
+    elif not search.value.isdigit() or len(search.value) >= _IANA_DIGITS:
+        return []
+    elif not search.partial:
+        condition = R.c.iana_id == int(search.value)
+    else:  # "99*": the IANA IDs whose decimal form starts with 99, as integer ranges
+        prefix, ranges = int(search.value), []
+        for extra in range(_IANA_DIGITS - len(search.value)):
+            low = prefix * 10**extra
+            ranges.append(and_(R.c.iana_id >= low, R.c.iana_id < low + 10**extra))
+        condition = or_(*ranges)
+    rows = runner.repo.execute(
+        select(R.c.iana_id, R.c.id).where(R.c.iana_id.is_not(None), condition)
+    )
+    return [(str(iana_id), row_id) for iana_id, row_id in rows]
 
 
 def _entities(runner: _Runner, search: EntitySearch) -> SearchPage:
-    candidates = _entity_candidates(search).subquery()
+    """Registrars and contacts, in handle order (a registrar's handle is its IANA ID)."""
     descending = bool(search.options.sort and search.options.sort.descending)
+    # One branch per rule that can show the matched field: each reads one index, leading with
+    # the rule's facts, so hidden contacts are never read (see rdap.visibility).
+    match = _match(search.by, search.value, search.partial)
+    element = f"contact.{_ELEMENT_FIELD[search.by]}"
+    branches = [
+        select(C.c.handle, C.c.id).where(match, shown)
+        for shown in runner.visibility.alternatives(element, entity_facts(runner.repo.dialect))
+    ]
+    if not branches:
+        branches = [select(C.c.handle, C.c.id).where(false())]
+    contacts = (union(*branches) if len(branches) > 1 else branches[0]).subquery()
+    registrars = _registrar_matches(runner, search)
+
+    def after_cursor(key: str, kind: int, after: list[Any] | None) -> bool:
+        if after is None:
+            return True
+        return (
+            (key, kind) < (after[0], after[1]) if descending else (key, kind) > (after[0], after[1])
+        )
 
     def fetch(after: list[Any] | None, limit: int) -> Sequence[Any]:
-        statement = select(candidates.c.kind, candidates.c.key, candidates.c.id)
+        statement = select(contacts.c.handle, contacts.c.id)
         if after is not None:
-            if len(after) != 2 or not isinstance(after[0], int) or not isinstance(after[1], str):
+            if len(after) != 2 or not isinstance(after[0], str) or not isinstance(after[1], int):
                 raise QueryError("the cursor is not valid for this search")
-            kind, handle = after
+            key, kind = after
+            # Rows beyond (key, kind) in (handle, kind) order: a contact sorts after a registrar
+            # of the same handle.
             if descending:
-                statement = statement.where(
-                    or_(
-                        candidates.c.kind < kind,
-                        and_(candidates.c.kind == kind, candidates.c.key < handle),
-                    )
-                )
+                beyond = contacts.c.handle < key
+            elif kind == CONTACT_KIND:
+                beyond = contacts.c.handle > key
             else:
-                statement = statement.where(
-                    or_(
-                        candidates.c.kind > kind,
-                        and_(candidates.c.kind == kind, candidates.c.key > handle),
-                    )
-                )
-        order = [candidates.c.kind, candidates.c.key]
-        statement = statement.order_by(*[c.desc() if descending else c.asc() for c in order])
-        return runner.repo.execute(statement.limit(limit))
+                beyond = contacts.c.handle >= key
+            statement = statement.where(beyond)
+        order = contacts.c.handle.desc() if descending else contacts.c.handle.asc()
+        found = [
+            (handle, CONTACT_KIND, row_id)
+            for handle, row_id in runner.repo.execute(statement.order_by(order).limit(limit))
+        ]
+        found += [
+            (key, REGISTRAR_KIND, row_id)
+            for key, row_id in registrars
+            if after_cursor(key, REGISTRAR_KIND, after)
+        ]
+        found.sort(key=lambda row: (row[0], row[1]), reverse=descending)
+        return found[:limit]
 
     def build(rows: Sequence[Any]) -> list[tuple[list[Any], RedactedDocument | None]]:
         out: list[tuple[list[Any], RedactedDocument | None]] = []
-        for kind, handle, row_id in rows:
-            if kind == 0:
+        for handle, kind, row_id in rows:
+            if kind == REGISTRAR_KIND:
                 registrar = runner.repo.registrar(row_id)
                 full = doc.registrar_document(registrar, runner.ctx.links) if registrar else None
             else:
@@ -614,7 +644,7 @@ def _entities(runner: _Runner, search: EntitySearch) -> SearchPage:
                 redacted = runner.redact(full)
                 if _shows(redacted, search.by, search.value, search.partial):
                     visible = redacted
-            out.append(([kind, handle], visible))
+            out.append(([handle, kind], visible))
         return out
 
     results, more_key = _scan(runner, fetch, build)
@@ -627,33 +657,100 @@ def _entities(runner: _Runner, search: EntitySearch) -> SearchPage:
     )
 
 
-# --- reverse search (RFC 9536), filtered after redaction --------------------------------------
-def _reverse(runner: _Runner, search: ReverseSearch) -> SearchPage:
-    conditions: list[ColumnElement[bool]] = []
-    if search.fn is not None:
-        conditions.append(
-            C.c.id.in_(
-                select(P.c.contact_id).where(
-                    _text_condition(P.c.name, search.fn, search.fn_partial)
-                )
-            )
-        )
-    if search.handle is not None:
-        conditions.append(C.c.handle == search.handle)
-    if search.email is not None:
-        from sqlalchemy import func
+def _shows(document: RedactedDocument, prop: str, value: str, partial: bool) -> bool:
+    """Does the redacted top-level entity show `prop` matching `value`?"""
+    return any(_matches(v, value, partial) for v in _entity_values(document.body, prop))
 
-        conditions.append(func.lower(C.c.email) == search.email)
-    contacts = select(C.c.id).where(*conditions)
-    epp_type = {"administrative": "admin", "technical": "tech", "billing": "billing"}
+
+def _matches(candidate: str, value: str, partial: bool) -> bool:
+    return candidate.startswith(value) if partial else candidate == value
+
+
+def _array(value: Any) -> TypeGuard[Sequence[Any]]:
+    """A JSON array of a redacted body: a read-only Sequence, not a list."""
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+def _entity_values(entity: Mapping[str, Any], prop: str) -> Iterator[str]:
+    if prop == "handle":
+        if isinstance(entity.get("handle"), str):
+            yield entity["handle"]
+        return
+    card = entity.get("vcardArray")
+    if not _array(card) or len(card) < 2:
+        return
+    for item in card[1]:
+        if _array(item) and len(item) >= 4 and item[0] == prop and isinstance(item[3], str):
+            yield item[3].lower() if prop == "email" else item[3]
+
+
+def _scan(
+    runner: _Runner,
+    fetch: Callable[[list[Any] | None, int], Sequence[Any]],
+    build: Callable[[Sequence[Any]], list[tuple[list[Any], RedactedDocument | None]]],
+) -> tuple[list[RedactedDocument], list[Any] | None]:
+    """Walk candidates in key order and keep those whose redacted document shows the match.
+
+    The SQL selects only candidates the caller may see, so normally every one is kept; the
+    check stays as a second line. The scan is bounded all the same, and the next cursor is set
+    only when one more kept result exists, pointing at a kept result, so neither links nor
+    cursors could reveal a dropped candidate.
+    """
+    key = runner.state.get("k")
+    if key is not None and not isinstance(key, list):
+        raise QueryError("the cursor is not valid for this search")
+    budget = runner.page_size * SCAN_LIMIT_FACTOR
+    found: list[tuple[list[Any], RedactedDocument]] = []
+    batch = runner.page_size + 1
+    while budget > 0 and len(found) <= runner.page_size:
+        want = min(batch, budget)
+        rows = fetch(key, want)
+        budget -= len(rows)
+        for row_key, visible in build(rows):
+            key = row_key
+            if visible is not None:
+                found.append((row_key, visible))
+                if len(found) > runner.page_size:
+                    break
+        if len(rows) < want:
+            break
+    more_key = found[runner.page_size - 1][0] if len(found) > runner.page_size else None
+    return [d for _, d in found[: runner.page_size]], more_key
+
+
+# --- reverse search (RFC 9536) ------------------------------------------------------------------
+_EPP_TYPE = {"administrative": "admin", "technical": "tech", "billing": "billing"}
+
+
+def _reverse(runner: _Runner, search: ReverseSearch) -> SearchPage:
+    criteria = [
+        (prop, value, partial)
+        for prop, value, partial in (
+            ("fn", search.fn, search.fn_partial),
+            ("handle", search.handle, False),
+            ("email", search.email, False),
+        )
+        if value is not None
+    ]
+    # Domains whose contact in a role matches every criterion with values the caller may see
+    # there; a contact's data in a domain answer is the domain registrar's to see (sponsor).
+    # Each role's matches start from the contacts that match (by index: fn, handle, lower(email))
+    # and join their domains; the alias keeps the subqueries uncorrelated.
+    inner = D.alias("matched_domain")
+    facts = domain_contact_facts(runner.repo.dialect, inner)
     related: list[ColumnElement[bool]] = []
     if search.role in (None, "registrant"):
-        related.append(D.c.registrant_id.in_(contacts))
-    if search.role != "registrant":
-        links = select(DC.c.domain_id).where(DC.c.contact_id.in_(contacts))
-        if search.role is not None:
-            links = links.where(DC.c.type == epp_type[search.role])
-        related.append(D.c.id.in_(links))
+        registrants = _contact_matches(runner.visibility, "registrant", criteria, facts)
+        matched = registrants.join(inner, inner.c.registrant_id == C.c.id)
+        related.append(D.c.id.in_(matched.with_only_columns(inner.c.id)))
+    for role, epp_type in _EPP_TYPE.items():
+        if search.role not in (None, role):
+            continue
+        contacts = _contact_matches(runner.visibility, role, criteria, facts)
+        linked = contacts.join(DC, and_(DC.c.contact_id == C.c.id, DC.c.type == epp_type)).join(
+            inner, inner.c.id == DC.c.domain_id
+        )
+        related.append(D.c.id.in_(linked.with_only_columns(inner.c.id)))
     condition = or_(*related)
     column, _ = _domain_sort(search.options)
 

@@ -11,6 +11,8 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PREFIX = "RDAP_"
+# The Host names a server with neither RDAP_BASE_URL nor RDAP_ALLOWED_HOSTS answers to.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 class SettingsError(ValueError):
@@ -50,9 +52,18 @@ class Settings:
     database_connect_timeout: int = 2
     # Seconds of replication lag past which a replica is left out of reads.
     database_replica_max_lag: float = 10.0
-    # Public base URL of this service (for links); empty means derive from each request.
+    # Public base URL of this service (for links); empty means derive from each request's Host,
+    # which must then be one of allowed_hosts.
     base_url: str = ""
-    # flask-limiter storage: memory:// or redis://host:port/db.
+    # Host names (Django ALLOWED_HOSTS style: ".example.com" matches subdomains, "*" anything) a
+    # request may name when base_url is empty; others get a 400. Empty: localhost, 127.0.0.1
+    # and ::1 (`rdapd serve` adds the address it binds to). Checked even with base_url if set.
+    allowed_hosts: tuple[str, ...] = ()
+    # max-age (seconds) of anonymous answers in shared caches; authenticated ones are never stored.
+    cache_max_age: int = 60
+    # Rate-limit counter storage (a `limits` storage URI): memory:// counts per process (then
+    # `rdapd serve` starts a private Redis under instance_path, see rdap/counters.py);
+    # redis://host:port/db or redis+unix:///path share counters between processes and servers.
     ratelimit_storage_uri: str = "memory://"
     # Rate limits off entirely (tests of other concerns, benchmarks of the bare pipeline).
     ratelimit_enabled: bool = True
@@ -65,6 +76,9 @@ class Settings:
     # Secret for signing cursors and similar server-side tokens; empty means generate once
     # into instance_path.
     secret_key: str = ""
+    # Key that encrypts the OAuth token signing keys stored in the database (32+ random
+    # characters; never stored there); empty means generate once into instance_path.
+    key_encryption_key: str = ""
     # Bearer tokens accepted only over TLS unless the peer is loopback.
     require_tls: bool = True
     # Trust X-Forwarded-* headers from this many proxies (0 = none).
@@ -88,7 +102,8 @@ class Settings:
     # --- OAuth 2.0 / RFC 9560 (rdap.oauth, rdap.auth) ---
     # Accept bearer tokens and run the built-in authorization server (/oauth/*); off = public only.
     oauth_enabled: bool = True
-    # `iss` of our access tokens; empty means base_url, else http://localhost:8080.
+    # `iss` of our access tokens; empty means base_url, else the address `rdapd serve` binds to,
+    # else http://localhost:8080.
     oauth_issuer: str = ""
     # `aud` our tokens carry and that every accepted token must carry; empty means the issuer.
     oauth_audience: str = ""
@@ -100,13 +115,17 @@ class Settings:
     oauth_cache_ttl: int = 5
     # JSON or TOML file listing trusted external issuers (RFC 9560); empty means none.
     trusted_issuers: str = ""
-    # Rate limits per role (flask-limiter notation); searches cost ratelimit_search_cost units.
+    # Rate limits per role (limits notation: "60/minute", "10/second;1000/hour"); searches cost
+    # ratelimit_search_cost units.
     ratelimit_public: str = "60/minute"
     ratelimit_registrar: str = "600/minute"
     ratelimit_requester: str = "120/minute"
     ratelimit_law_enforcement: str = "300/minute"
     ratelimit_staff: str = "1200/minute"
     ratelimit_search_cost: int = 5
+    # Failed client authentications (/oauth/token, /oauth/revoke) allowed per address and per
+    # client id; successes do not count.
+    ratelimit_auth_failures: str = "10/minute"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -142,6 +161,15 @@ class Settings:
     def effective_read_url(self) -> str:
         """Where lookups read first: the first replica, or the primary."""
         return next(iter(self.effective_read_urls), self.effective_database_url)
+
+    @property
+    def trusted_hosts(self) -> tuple[str, ...] | None:
+        """The Host names requests may carry; None when any will do (the base URL is fixed)."""
+        if "*" in self.allowed_hosts:
+            return None
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        return None if self.base_url else LOCAL_HOSTS
 
     @property
     def effective_oauth_issuer(self) -> str:

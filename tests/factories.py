@@ -9,6 +9,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 
 from rdap import models
+from rdap.visibility import consent_values
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -79,6 +80,9 @@ class ContactFactory(_Base):
     def postal(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
         info = PostalInfoFactory(contact=self, **kwargs)
         self.postal_infos.append(info)
+        # The search columns rdap.search_columns.refresh() derives after a load.
+        self.fn = info.name
+        self.consent_name = bool(set(self.publish_consent) & set(consent_values("name")))
 
 
 class HostFactory(_Base):

@@ -94,7 +94,7 @@ def sign_token(db: Database, settings: Settings) -> SignToken:
         **overrides: Any,
     ) -> str:
         with db.session_scope() as session:
-            key = keys.active_signing_key(session, now)
+            key = keys.active_signing_key(session, now, keys.KeySealer.from_settings(settings))
         issued = int(now.timestamp())
         claims: dict[str, Any] = {
             "iss": settings.effective_oauth_issuer,

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
+import json
+import shutil
 from collections.abc import Callable
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
+from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
 
 from rdap import models
 from rdap.db import Database
 from rdap.oauth import service
+from rdap.redaction import load_policy
+from rdap.settings import PROJECT_ROOT
 from tests import factories
+
+POLICIES = PROJECT_ROOT / "policies"
+SPONSOR_RULE = (
+    'elements = ["registrant.*", "administrative.*", "technical.*", "billing.*", "contact.*"]\n'
+    "when = { sponsor = true }"
+)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -93,3 +106,27 @@ class Tokens:
                 self.db, self.token_for, role=role, registrar_iana_id=iana_id
             )
         return self.issued[name]
+
+
+def policy_variant(directory: Path, *, hidden: tuple[str, ...]) -> Path:
+    """A copy of policies/ whose registrar.toml shows the sponsor every contact element except
+    those matching `hidden` (patterns such as "*.verification")."""
+    shutil.copytree(POLICIES, directory)
+    shown = [
+        element_id
+        for element_id in load_policy(POLICIES).elements
+        if not element_id.startswith("reporter.")
+        and not any(fnmatch.fnmatchcase(element_id, pattern) for pattern in hidden)
+    ]
+    registrar = (directory / "registrar.toml").read_text(encoding="utf-8")
+    assert SPONSOR_RULE in registrar
+    rule = f"elements = {json.dumps(shown)}\nwhen = {{ sponsor = true }}"
+    (directory / "registrar.toml").write_text(registrar.replace(SPONSOR_RULE, rule))
+    return directory
+
+
+def documented(schema: str, body: Any) -> None:
+    """`body` is valid against `schema` of the API's description (rdap/openapi.json)."""
+    api = json.loads((PROJECT_ROOT / "rdap" / "openapi.json").read_text(encoding="utf-8"))
+    root = {"$ref": f"#/components/schemas/{schema}", "components": api["components"]}
+    Draft202012Validator(root).validate(body)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
-from rdap import accuracy
+from rdap import accuracy, create_app
 from rdap.accuracy import Finding, check_contact, check_domain
+from rdap.db import Database
+from rdap.models import Registrar
 from rdap.records import ContactRecord, DomainRecord, PostalRecord, RegistrarRecord
+from rdap.settings import Settings
+from tests import factories
+from tests.registrar_api import Tokens, bearer, documented, domain_with_bad_email, policy_variant
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
@@ -325,3 +333,84 @@ def test_check_domain_reports_per_role() -> None:
     assert codes(checks[0].findings) == {("email", "email_syntax")}
     assert checks[1].findings == ()
     assert codes(checks[2].findings) == {("voice", "phone_not_e164")}
+
+
+# --- the report shows what the policy files show ----------------------------------------------
+
+Variant = Callable[..., FlaskClient]
+
+
+@pytest.fixture
+def variant(settings: Settings, tmp_path: Path) -> Iterator[Variant]:
+    """variant(*hidden): the server with a registrar.toml that shows sponsors every contact
+    element except those matching `hidden`."""
+    apps = []
+
+    def make(*hidden: str) -> FlaskClient:
+        policies = policy_variant(tmp_path / f"policies-{len(apps)}", hidden=hidden)
+        apps.append(create_app(dataclasses.replace(settings, policies_path=policies)))
+        return apps[-1].test_client()
+
+    yield make
+    for app in apps:
+        app.extensions["rdapd"].db.dispose()
+
+
+def _removed(name: dict[str, str], path: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "prePath": path,
+        "pathLang": "jsonpath",
+        "method": "removal",
+        "reason": {"description": "Server policy"},
+    }
+
+
+def test_report_shows_what_the_policy_files_show(  # type: ignore[no-untyped-def]
+    client, db: Database, registrar: Registrar, token_for, variant: Variant
+) -> None:
+    with db.session_scope() as session:
+        own = session.get(Registrar, registrar.id)
+        # every contact changed after its last verification: stale findings for each
+        factories.full_domain(
+            session, name="stale.post", registrar=own, registrant_kind="natural"
+        )  # (a legal person's handle is public: it would be shown anyway)
+        # only the registrant has a finding (its email)
+        domain_with_bad_email(session, "bad.post", own)
+    headers = bearer(Tokens(db, token_for)["own"])
+
+    shipped = client.get("/registrar/accuracy", headers=headers).get_json()
+    documented("AccuracyReport", shipped)
+    assert [d["ldhName"] for d in shipped["domains"]] == ["bad.post", "stale.post"]
+    assert "redacted" not in shipped
+
+    # A registrar.toml without verification detail for sponsors: no finding is theirs to
+    # see, so no domain is listed for one (a listing would tell that findings exist).
+    hidden = variant("*.verification").get("/registrar/accuracy", headers=headers)
+    assert hidden.status_code == 200
+    assert hidden.get_json() == {"domains": [], "count": 0}
+    documented("AccuracyReport", hidden.get_json())
+
+    # Without the registrant's verification detail and handle: listed for the other contacts'
+    # findings; the registrant's part left out and declared as RDAP answers declare it.
+    response = variant("registrant.verification", "registrant.handle").get(
+        "/registrar/accuracy", headers=headers
+    )
+    body = response.get_json()
+    documented("AccuracyReport", body)
+    assert [d["ldhName"] for d in body["domains"]] == ["stale.post"]  # bad.post: registrant only
+    registrant, *others = body["domains"][0]["contacts"]
+    assert registrant == {"role": "registrant"}
+    assert [c["role"] for c in others] == ["administrative", "technical"]
+    for contact in others:
+        assert contact["handle"]
+        assert contact["findings"][0]["code"] == "verification_stale"
+    at = "$.domains[0].contacts[0]"
+    assert body["redacted"] == [
+        _removed({"type": "Registry Registrant ID"}, f"{at}.handle"),
+        *(
+            _removed({"description": "Registrant Verification"}, f"{at}.{member}")
+            for member in ("verificationStatus", "verifiedAt", "verificationDueBy", "findings")
+        ),
+    ]
+    assert b"email_syntax" not in response.data

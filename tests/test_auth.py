@@ -105,15 +105,15 @@ def _claims(settings: Settings, client_id: str, **extra: object) -> dict[str, ob
     }
 
 
-def _kid(db: Database) -> tuple[str, ECKey]:
+def _kid(db: Database, settings: Settings) -> tuple[str, ECKey]:
     with db.session_scope() as session:
-        key = keys.active_signing_key(session, NOW)
+        key = keys.active_signing_key(session, NOW, keys.KeySealer.from_settings(settings))
     assert key.kid
     return key.kid, key
 
 
 def test_alg_none_is_refused(verifier, settings, db, requester):
-    kid, _ = _kid(db)
+    kid, _ = _kid(db, settings)
     header = {"alg": "none", "typ": "at+jwt", "kid": kid}
     with pytest.raises(InvalidToken, match="algorithm"):
         _auth(unsigned(header, _claims(settings, requester), b"x"), verifier)
@@ -122,7 +122,7 @@ def test_alg_none_is_refused(verifier, settings, db, requester):
 
 
 def test_hs256_signed_with_our_public_key_is_refused(verifier, settings, db, requester):
-    kid, key = _kid(db)
+    kid, key = _kid(db, settings)
     public_pem = key.as_pem(private=False)
     header = b64(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": kid}).encode())
     payload = b64(json.dumps(_claims(settings, requester)).encode())
@@ -132,7 +132,7 @@ def test_hs256_signed_with_our_public_key_is_refused(verifier, settings, db, req
 
 
 def test_signature_by_another_key_is_refused(verifier, settings, db, requester):
-    kid, _ = _kid(db)
+    kid, _ = _kid(db, settings)
     attacker = ECKey.generate_key("P-256", parameters={"kid": kid})
     token = jwt.encode(
         {"alg": "ES256", "typ": "at+jwt", "kid": kid}, _claims(settings, requester), attacker

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from rdap import create_app
 from rdap.db import Database
 from rdap.models import Complaint, Registrar
+from rdap.settings import Settings
 from tests import factories
-from tests.registrar_api import Tokens, bearer
+from tests.registrar_api import Tokens, bearer, documented, policy_variant
 
 REPORTER = "whistle.blower@reporter.example"
+REPORTER_DECLARED = {
+    "name": {"description": "Reporter Email"},
+    "prePath": "$.complaints[0].reporterEmail",
+    "pathLang": "jsonpath",
+    "method": "removal",
+    "reason": {"description": "Personal data (GDPR / Registration Data Policy)"},
+}
 
 
 @pytest.fixture
@@ -162,7 +175,9 @@ def test_registrar_lists_its_own_open_complaints_without_reporter(client, setup)
     assert listed[0]["description"].startswith("The registrant's e-mail bounces")
     assert listed[0]["fields"] == ["registrant.email", "registrant.voice"]
     assert REPORTER.encode() not in response.data
-    assert b"reporterEmail" not in response.data
+    assert "reporterEmail" not in listed[0]
+    # left out by policy (reporter.email), and declared as RDAP answers declare it
+    assert response.get_json()["redacted"] == [REPORTER_DECLARED]
     other = client.get("/registrar/complaints", headers=bearer(setup["tokens"]["foreign"]))
     assert [c["id"] for c in other.get_json()["complaints"]] == [theirs]
     assert REPORTER.encode() not in other.data
@@ -175,6 +190,7 @@ def test_staff_lists_all_with_reporter(client, setup) -> None:  # type: ignore[n
     ).get_json()
     assert sorted(c["id"] for c in listed["complaints"]) == sorted(ids)
     assert {c["reporterEmail"] for c in listed["complaints"]} == {REPORTER}
+    assert "redacted" not in listed
 
 
 def test_reporter_email_never_in_rdap_output(client, setup) -> None:  # type: ignore[no-untyped-def]
@@ -247,6 +263,7 @@ def test_sponsor_closes_once(client, db, setup) -> None:  # type: ignore[no-unty
     assert closed["status"] == "closed"
     assert closed["resolution"] == "corrected"
     assert "reporterEmail" not in closed
+    assert closed["redacted"] == [{**REPORTER_DECLARED, "prePath": "$.reporterEmail"}]
     row = stored(db, complaint_id)
     assert row.status == "closed"
     assert row.closed_at is not None
@@ -397,3 +414,79 @@ def test_domain_answers_link_to_the_complaint_endpoint(client, setup) -> None:  
         n["title"] != "Registration Data Accuracy"
         for n in client.get("/nameserver/ns1.own.post").get_json()["notices"]
     )
+
+
+# --- what a caller sees is decided by the policy files ---------------------------------------
+
+CONTACT_LABELS = ("Registrant", "Admin", "Tech", "Billing")
+
+
+@pytest.fixture
+def hiding_verification(settings: Settings, tmp_path: Path) -> Iterator[FlaskClient]:
+    """The server with a registrar.toml that shows sponsors no verification detail."""
+    policies = policy_variant(tmp_path / "policies", hidden=("*.verification",))
+    app = create_app(dataclasses.replace(settings, policies_path=policies))
+    yield app.test_client()
+    app.extensions["rdapd"].db.dispose()
+
+
+def test_shipped_policy_shows_the_sponsor_the_content_and_documents_the_hidden_reporter(  # type: ignore[no-untyped-def]
+    client, setup
+) -> None:
+    submit(client)
+    body = client.get("/registrar/complaints", headers=bearer(setup["tokens"]["own"])).get_json()
+    documented("ComplaintList", body)
+    staff = client.get("/registrar/complaints", headers=bearer(setup["tokens"]["staff"]))
+    documented("ComplaintList", staff.get_json())
+
+
+def test_a_policy_hiding_verification_detail_hides_complaint_content(  # type: ignore[no-untyped-def]
+    client, setup, hiding_verification
+) -> None:
+    complaint_id = submit(client).get_json()["id"]
+    own = bearer(setup["tokens"]["own"])
+    shipped = client.get("/registrar/complaints", headers=own).get_json()["complaints"]
+    assert shipped[0]["fields"] == ["registrant.email", "registrant.voice"]
+
+    response = hiding_verification.get("/registrar/complaints", headers=own)
+    assert response.status_code == 200
+    body = response.get_json()
+    documented("ComplaintList", body)
+    (listed,) = body["complaints"]
+    assert listed["id"] == complaint_id
+    assert listed["domain"] == "own.post"
+    assert "fields" not in listed
+    assert "description" not in listed
+    for secret in (b"registrant.email", b"registrant.voice", b"bounces", REPORTER.encode()):
+        assert secret not in response.data
+    declared = [(e["name"]["description"], e["prePath"]) for e in body["redacted"]]
+    assert sorted(declared) == sorted(
+        [
+            (f"{label} Verification", f"$.complaints[0].{member}")
+            for label in CONTACT_LABELS
+            for member in ("fields", "description")
+        ]
+        + [("Reporter Email", "$.complaints[0].reporterEmail")]
+    )
+
+    closed = close(hiding_verification, complaint_id, setup["tokens"]["own"])
+    assert closed.status_code == 200
+    answer = closed.get_json()
+    documented("Complaint", answer)
+    assert answer["status"] == "closed"
+    assert "fields" not in answer
+    assert "description" not in answer
+    assert {e["prePath"] for e in answer["redacted"]} == {
+        "$.fields",
+        "$.description",
+        "$.reporterEmail",
+    }
+
+    # staff.toml is unchanged: staff still see the whole complaint, nothing declared
+    staff = hiding_verification.get(
+        "/registrar/complaints", headers=bearer(setup["tokens"]["staff"])
+    ).get_json()
+    documented("ComplaintList", staff)
+    assert staff["complaints"][0]["fields"] == ["registrant.email", "registrant.voice"]
+    assert staff["complaints"][0]["reporterEmail"] == REPORTER
+    assert "redacted" not in staff

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -30,6 +31,13 @@ def _tables(url: str) -> set[str]:
         database.dispose()
 
 
+# SQLAlchemy cannot reflect SQLite's expression indexes (ix_contacts_email_lower): on SQLite it
+# and alembic say so and leave that index out of the comparison; PostgreSQL compares it.
+SKIPPED_EXPRESSION_INDEX = "ignore:Skipped unsupported reflection of expression-based index"
+SKIPPED_BY_AUTOGENERATE = "ignore:autogenerate skipping metadata-specified expression-based index"
+
+
+@pytest.mark.filterwarnings(SKIPPED_EXPRESSION_INDEX, SKIPPED_BY_AUTOGENERATE)
 def test_head_matches_models(migrated_url: str) -> None:
     assert _diff(migrated_url) == []
 
@@ -38,6 +46,7 @@ def test_single_head() -> None:
     assert len(migrate.current_heads()) == 1
 
 
+@pytest.mark.filterwarnings(SKIPPED_EXPRESSION_INDEX, SKIPPED_BY_AUTOGENERATE)
 def test_down_to_base_and_up_again(database_url: str) -> None:
     reset_schema(database_url)
     migrate.upgrade(database_url)

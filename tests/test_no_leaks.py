@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -83,6 +84,8 @@ def _paths(db: Database) -> Iterator[str]:
     yield "/domains/reverse_search/entity?fn=PII*"
     yield "/domains/reverse_search/entity?email=x@y.example"
     yield "/help"
+    yield "/terms"
+    yield "/complaints"
     yield "/domain/unknown-name.post"
     yield "/domain/bad_name.post"
     yield "/entity/NOPE"
@@ -208,3 +211,126 @@ def test_searching_a_hidden_value_looks_like_searching_noise(  # type: ignore[no
         assert found.status_code == noise.status_code == 200
         assert _shape(found.get_json()) == _shape(noise.get_json())
         assert found.get_json()["entitySearchResults"] == []  # (the URL echoes the caller's input)
+
+
+# --- the registrar API: accuracy report, complaints ------------------------------------------
+
+COMPLAINT = "PII-complaint-{:07d}"
+REPORTER = "PII-reporter-{:07d}@reporter.example"
+
+
+def _file_complaints(client, db: Database) -> dict[str, tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    """Complaints about two domains of every registrar, each with a marker in its description
+    and another as its reporter's address: complaint id → (registrar row id, both markers)."""
+    with db.read_scope() as session:
+        rows = session.execute(select(Domain.ldh_name, Domain.registrar_id).order_by(Domain.id))
+        by_registrar: dict[int, list[str]] = {}
+        for name, registrar_id in rows:
+            by_registrar.setdefault(registrar_id, []).append(name)
+    filed = {}
+    for registrar_id, names in sorted(by_registrar.items()):
+        for name in names[:2]:
+            n = len(filed) + 1
+            response = client.post(
+                "/complaints",
+                json={
+                    "domain": name,
+                    "fields": ["registrant.email"],
+                    "description": f"{COMPLAINT.format(n)} bounces",
+                    "reporterEmail": REPORTER.format(n),
+                },
+            )
+            assert response.status_code == 201, response.get_json()
+            filed[response.get_json()["id"]] = (
+                registrar_id,
+                COMPLAINT.format(n),
+                REPORTER.format(n).split("@")[0],
+            )
+    return filed
+
+
+def _crawl_registrar_api(client, headers: dict[str, str], ids) -> Iterator[tuple[str, Any]]:  # type: ignore[no-untyped-def]
+    """(path, response) for the report and the complaint list (every page) and each status URL."""
+    for start in ("/registrar/accuracy?count=5", "/registrar/complaints?count=3"):
+        pending = [start]
+        while pending:
+            current = pending.pop()
+            response = client.get(current, headers=headers)
+            yield current, response
+            if response.status_code == 200:
+                links = response.get_json().get("links", [])
+                pending += [link["href"].replace("http://localhost", "") for link in links]
+    for complaint_id in ids:
+        path = f"/complaints/{complaint_id}"
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        yield path, response
+
+
+def _text(response) -> str:  # type: ignore[no-untyped-def]
+    return f"{response.status}\n{response.headers}\n{response.get_data(as_text=True)}"
+
+
+def _bind_registrar_client(db: Database, make_client: MakeClient) -> tuple[str, str, int]:
+    """A registrar client bound to the deposit's first real registrar: (id, secret, row id)."""
+    from rdap.models import OAuthClient
+
+    client_id, secret = make_client(role="registrar")
+    with db.session_scope() as session:
+        sponsor = session.scalars(
+            select(Registrar).where(Registrar.client_id != "reg-a").order_by(Registrar.id)
+        ).first()
+        assert sponsor is not None
+        row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one()
+        row.registrar_id = sponsor.id
+        return client_id, secret, sponsor.id
+
+
+@pytest.mark.parametrize("role", ["public", "requester", "law-enforcement", "registrar", "staff"])
+def test_registrar_api_shows_each_role_only_its_own(  # type: ignore[no-untyped-def]
+    client, db, marked, make_client: MakeClient, token_for, role
+) -> None:
+    filed = _file_complaints(client, db)
+    assert len({registrar_id for registrar_id, _, _ in filed.values()}) > 1
+    own_registrar = None
+    headers: dict[str, str] = {}
+    if role == "registrar":
+        client_id, secret, own_registrar = _bind_registrar_client(db, make_client)
+        headers = {"Authorization": f"Bearer {token_for(client_id, secret)}"}
+    elif role != "public":
+        headers = {"Authorization": f"Bearer {token_for(*make_client(role=role, purposes=()))}"}
+    answers = list(_crawl_registrar_api(client, headers, filed))
+    texts = [(path, _text(response)) for path, response in answers]
+    everything = "\n".join(text for _, text in texts)
+    contacts = {_needle(m.kind, m.value): m.contact for m in marked.markers}
+    # No contact data at all: the report gives codes and messages, never values.
+    assert _leaks(iter(texts), contacts) == []
+    reporters = {reporter for _, _, reporter in filed.values()}
+    contents = {content: registrar_id for registrar_id, content, _ in filed.values()}
+    seen_reporters = {token for token in TOKEN.findall(everything) if token in reporters}
+    seen_contents = {token for token in TOKEN.findall(everything) if token in contents}
+    if role == "staff":  # the markers really are in the answers
+        assert seen_reporters == reporters
+        assert seen_contents == set(contents)
+        return
+    assert seen_reporters == set()  # the reporter's address: staff only
+    own = {content for content, registrar_id in contents.items() if registrar_id == own_registrar}
+    assert seen_contents == own  # a complaint's content: the registrar it was routed to only
+    statuses = {path.split("?")[0]: response.status_code for path, response in answers}
+    expected = {"public": 401, "requester": 403, "law-enforcement": 403, "registrar": 200}[role]
+    assert statuses["/registrar/accuracy"] == statuses["/registrar/complaints"] == expected
+    if role != "registrar":
+        return
+    assert own
+    with db.read_scope() as session:
+        own_domains = set(
+            session.scalars(select(Domain.ldh_name).where(Domain.registrar_id == own_registrar))
+        )
+    listed = [
+        domain["ldhName"]
+        for path, response in answers
+        if path.startswith("/registrar/accuracy")
+        for domain in response.get_json()["domains"]
+    ]
+    assert listed, "the registrar's report should list some of its domains"
+    assert set(listed) <= own_domains

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import json
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from rdap.complaints import CONTACT_ROLES, REPORTER
 from rdap.principal import Grant, Principal
-from rdap.redaction import load_policy, redact
+from rdap.redaction import contact_decisions, json_bytes, load_policy, redact
 from rdap.settings import PROJECT_ROOT
 from tests.redaction import sample
 
@@ -70,10 +70,36 @@ def _expected(element_id: str, case: dict[str, Any]) -> bool:
     return shown
 
 
+def _complaint_decisions(case: dict[str, Any], policy) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A complaint routed to the sponsor: the decisions rdap.complaints takes (contacts' facts
+    not looked up, so `person` is not part of a complaint case)."""
+    assert "person" not in case
+    assert "consent" not in case
+    principal = _principal(case["principal"])
+    return {
+        element_id: decision
+        for role in (*CONTACT_ROLES, REPORTER)
+        for element_id, decision in contact_decisions(
+            policy,
+            principal,
+            role,
+            registrar_id=sample.SPONSOR_ID,
+            person_kind=None,
+            domain=sample.DOMAIN,
+            now=sample.NOW,
+        ).items()
+    }
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_case(case: dict[str, Any], policy) -> None:  # type: ignore[no-untyped-def]
     assert set(case) <= CASE_KEYS, f"unknown case keys {set(case) - CASE_KEYS}"
     assert case["note"].strip()
+    if case.get("lookup") == "complaint":
+        decisions = _complaint_decisions(case, policy)
+        wrong = {e: d for e, d in decisions.items() if d.shown != _expected(e, case)}
+        assert not wrong, f"decisions differ from the case: {wrong}"
+        return
     consent = frozenset(case.get("consent", []))
     if case.get("lookup", "domain") == "entity":
         document = sample.entity_document(person_kind=case["person"], consent=consent)
@@ -90,7 +116,7 @@ def test_case(case: dict[str, Any], policy) -> None:  # type: ignore[no-untyped-
     }
     assert not wrong, f"decisions differ from the case: {wrong}"
     # Whatever is redacted must not appear in the output, whatever the case.
-    text = json.dumps(result.body)
+    text = json_bytes(result.body).decode()
     for facts in document.entities:
         entity = next(iter(_entities(document.body, facts.path)))
         for field, values in sample.personal_values(entity).items():

@@ -64,6 +64,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, Insert, Select
 from sqlalchemy.sql.functions import FunctionElement
 
+from rdap import search_columns
 from rdap.db import Database
 from rdap.errors import DepositError
 from rdap.escrow import parallel
@@ -984,6 +985,7 @@ class _Copier:
         self.orphan_facts(f, f.c.handle, c.c.handle, "rdapd:contactFacts", "contact")
         self.children(CONTACTS, S_POSTAL, _t(PostalInfo), offset, refreshed)
         self.members(CONTACTS, offset, refreshed is not None)
+        search_columns.refresh(self.conn)
 
     def same_contacts(self, offset: int) -> None:
         """A contact id another TLD's deposit holds must name the same contact (ROID): two

@@ -49,11 +49,17 @@ class RevokedToken(Base):
 
 
 class SigningKey(Base):
-    """A private JWK shared by every server process; retired keys stay published a while."""
+    """A token signing key shared by every server process; retired keys stay published a while.
+
+    The private JWK is stored sealed (rdap.oauth.keys.KeySealer: AES-256-GCM under the
+    key-encryption key, which is never in the database); the public JWK in the clear."""
 
     __tablename__ = "oauth_signing_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    private_jwk: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    # "v1.<key fingerprint>.<nonce>.<ciphertext>"; NULL for keys whose private half was erased
+    # (plaintext keys from before sealing: retired by migration 0005, published until expiry).
+    sealed_private_jwk: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     retired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

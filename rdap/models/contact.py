@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rdap.db import Base
@@ -18,6 +18,19 @@ VERIFICATION_STATES = ("unverified", "pending", "verified", "failed")
 
 class Contact(Base):
     __tablename__ = "contacts"
+    # Entity searches read only rows the caller's policy shows (rdap.visibility): one index per
+    # condition a show rule can name (person kind, sponsoring registrar, consent), each leading
+    # to the searched value, so a search never walks entries of hidden contacts.
+    __table_args__ = (
+        Index("ix_contacts_fn", "fn"),
+        Index("ix_contacts_person_kind_fn", "person_kind", "fn"),
+        Index("ix_contacts_registrar_id_fn", "registrar_id", "fn"),
+        Index("ix_contacts_consent_name_fn", "consent_name", "fn"),
+        Index("ix_contacts_person_kind_handle", "person_kind", "handle"),
+        Index("ix_contacts_registrar_id_handle", "registrar_id", "handle"),
+        # Reverse search by email (RFC 9536) starts from the contacts with that address.
+        Index("ix_contacts_email_lower", func.lower(text("email"))),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handle: Mapped[str] = mapped_column(SearchText(64), unique=True)  # EPP contact:id
@@ -48,6 +61,11 @@ class Contact(Base):
     community_id: Mapped[str | None] = mapped_column(String(64))
     eligibility_verified_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     registrant_group: Mapped[str | None] = mapped_column(String(64))
+    # Search columns, derived from the rows above by rdap.search_columns.refresh() after every
+    # write: the name the contact's entity shows as fn (its int postal name, else its loc one),
+    # and whether publish_consent covers the name.
+    fn: Mapped[str | None] = mapped_column(SearchText(255))
+    consent_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     postal_infos: Mapped[list[PostalInfo]] = relationship(
         back_populates="contact", cascade="all, delete-orphan", order_by="PostalInfo.type"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import unquote
 
-from authlib.oauth2.rfc6749 import ClientMixin
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -28,8 +31,16 @@ from rdap.settings import Settings
 
 Clock = Callable[[], dt.datetime]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-# scrypt parameters (RFC 7914): 16 MiB of memory per check.
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+# How client secrets are stored. They are 256 random bits made by create_client, never chosen
+# by people: NIST SP 800-63B §5.1.2.2 asks for an approved one-way function (SHA-256) for
+# secrets of at least 112 bits, and a key-stretching function only below that. Stretching
+# (scrypt, 16 MiB and ~60 ms a check) bought nothing against guessing 2^256 values and made
+# every unauthenticated token request a CPU and memory sink.
+SECRET_SCHEME = "sha256"  # noqa: S105 - a scheme name, not a secret
+# Hashes of clients created before that choice; still verified, replaced on their next success.
+_LEGACY_SCRYPT = "scrypt"
+# RFC 6749 Appendix A.1: client_id = *VSCHAR (%x20-7E).
+_VSCHAR = re.compile(r"[\x20-\x7e]+")
 
 
 def utcnow() -> dt.datetime:
@@ -52,25 +63,35 @@ def _unb64(text: str) -> bytes:
 
 
 def hash_secret(secret: str) -> str:
-    """A salted scrypt hash in a self-describing string."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        secret.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
-    )
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    """The stored form of a client secret: `sha256$<digest, base64url>`."""
+    return f"{SECRET_SCHEME}${_b64(hashlib.sha256(secret.encode()).digest())}"
 
 
 def verify_secret(secret: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    candidate = hashlib.scrypt(
-        secret.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=32
-    )
-    return hmac.compare_digest(candidate, _unb64(digest))
+    """Does `secret` match the stored hash? Constant-time in the digest comparison."""
+    scheme, _, rest = stored.partition("$")
+    if scheme == SECRET_SCHEME:
+        candidate = hashlib.sha256(secret.encode()).digest()
+        return hmac.compare_digest(candidate, _unb64(rest))
+    if scheme == _LEGACY_SCRYPT:
+        try:
+            n, r, p, salt, digest = rest.split("$")
+            candidate = hashlib.scrypt(
+                secret.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=32
+            )
+        except ValueError:
+            return False
+        return hmac.compare_digest(candidate, _unb64(digest))
+    return False
+
+
+def needs_rehash(stored: str) -> bool:
+    return not stored.startswith(SECRET_SCHEME + "$")
+
+
+# What an unknown or revoked client id is checked against, so that it costs what a wrong secret
+# of a known client costs and the time of an answer does not tell which ids exist.
+_DUMMY_HASH = hash_secret(secrets.token_urlsafe(32))
 
 
 # --- client management ----------------------------------------------------------------------------
@@ -156,10 +177,20 @@ class AuthClient(ClientMixin):  # type: ignore[misc]
     secret_hash: str
     role: str
     allowed_purposes: tuple[str, ...]
+    # False: a stand-in for an id that is unknown or revoked; its secret never matches.
+    known: bool = True
+    # Called with the secret after it matched a hash in an old scheme, to store it anew.
+    rehash: Callable[[str], None] | None = dataclasses.field(default=None, compare=False)
 
     @classmethod
-    def from_row(cls, row: OAuthClient) -> AuthClient:
-        return cls(row.client_id, row.secret_hash, row.role, tuple(row.allowed_purposes))
+    def from_row(cls, row: OAuthClient, rehash: Callable[[str], None] | None = None) -> AuthClient:
+        return cls(
+            row.client_id, row.secret_hash, row.role, tuple(row.allowed_purposes), rehash=rehash
+        )
+
+    @classmethod
+    def unknown(cls, client_id: str) -> AuthClient:
+        return cls(client_id, _DUMMY_HASH, "", (), known=False)
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -177,7 +208,10 @@ class AuthClient(ClientMixin):  # type: ignore[misc]
         return False
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return verify_secret(client_secret, self.secret_hash)
+        matched = verify_secret(client_secret, self.secret_hash) and self.known
+        if matched and self.rehash is not None and needs_rehash(self.secret_hash):
+            self.rehash(client_secret)
+        return matched
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in AUTH_METHODS
@@ -189,15 +223,58 @@ class AuthClient(ClientMixin):  # type: ignore[misc]
         return grant_type == "client_credentials"
 
 
-def load_client(db: Database, client_id: str) -> AuthClient | None:
-    """The active client with this id, read fresh from the database (revocation is immediate)."""
+def load_client(db: Database, client_id: str) -> AuthClient:
+    """The active client with this id, read fresh from the database (revocation is immediate);
+    for an unknown or revoked id, or one outside RFC 6749's VSCHAR (printable ASCII, never
+    looked up), a stand-in whose check costs the same and always fails."""
+    if not _VSCHAR.fullmatch(client_id):
+        return AuthClient.unknown(client_id)
     with db.read_scope() as session:
         row = session.scalars(
             select(OAuthClient).where(
                 OAuthClient.client_id == client_id, OAuthClient.status == ACTIVE
             )
         ).first()
-        return AuthClient.from_row(row) if row is not None else None
+        if row is None:
+            return AuthClient.unknown(client_id)
+        return AuthClient.from_row(row, rehash=lambda secret: _store_hash(db, client_id, secret))
+
+
+def _store_hash(db: Database, client_id: str, secret: str) -> None:
+    with db.session_scope() as session:
+        row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
+        if row is not None:
+            row.secret_hash = hash_secret(secret)
+
+
+def client_secret_basic(
+    query_client: Callable[[str], AuthClient | None], request: Any
+) -> AuthClient | None:
+    """RFC 6749 §2.3.1 HTTP Basic client authentication, registered in place of authlib's.
+
+    Credentials that are not base64 of UTF-8 `client_id:secret` (authlib raised a
+    UnicodeDecodeError, a 500, on some) are an invalid_client (401) like wrong ones. An unknown
+    id and a wrong secret get the same answer (None: authlib's 401 invalid_client).
+    """
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    client_id, colon, secret = decoded.partition(":")
+    if not (colon and client_id and secret):
+        raise InvalidClientError(
+            status_code=401, description="the Basic credentials are not client_id:secret"
+        )
+    client = query_client(unquote(client_id))
+    if client is None or not client.check_client_secret(unquote(secret)):
+        return None
+    return client
 
 
 class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
@@ -209,18 +286,21 @@ class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
 class AccessTokens(BearerTokenGenerator):  # type: ignore[misc]
     """Issues RFC 9068 JWT access tokens (typ at+jwt) signed with the shared database key."""
 
-    def __init__(self, settings: Settings, db: Database, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, sealer: keys.KeySealer, clock: Clock = utcnow
+    ) -> None:
         super().__init__(self._access_token, expires_generator=settings.oauth_token_ttl)
         self.issuer = settings.effective_oauth_issuer
         self.audience = settings.effective_oauth_audience
         self.ttl = settings.oauth_token_ttl
         self.db = db
+        self.sealer = sealer
         self.clock = clock
 
     def _access_token(self, client: AuthClient, grant_type: str, user: object, scope: str) -> str:
         now = self.clock()
         with self.db.session_scope() as session:
-            key = keys.active_signing_key(session, now)
+            key = keys.active_signing_key(session, now, self.sealer)
         issued = int(now.timestamp())
         claims: dict[str, Any] = {
             "iss": self.issuer,

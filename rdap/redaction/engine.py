@@ -12,7 +12,16 @@ from typing import Any, TypeAlias
 from rdap.document import FullDocument, Subject
 from rdap.principal import Principal
 from rdap.redaction import jsonpath
-from rdap.redaction.policy import FAIL_CLOSED, NOT_PERSONAL, Element, ElementPlan, Policy, RolePlan
+from rdap.redaction.policy import (
+    FAIL_CLOSED,
+    NOT_PERSONAL,
+    PERSON_KINDS,
+    Element,
+    ElementPlan,
+    Policy,
+    RolePlan,
+)
+from rdap.redaction.readonly import FrozenObject, ObjectView, frozen
 
 _KEY = object()  # only this module can build a RedactedDocument
 
@@ -25,21 +34,81 @@ class Decision:
     rule: str  # a rule id from the role file, or "fail-closed" / "not-personal"
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
 class RedactedDocument:
-    """A document fit to render: the only type renderers accept. Built only by `redact()`."""
+    """A document fit to render: the only type renderers accept. Built only by `redact()`.
 
-    body: dict[str, Any]
-    redacted: tuple[dict[str, Any], ...]  # RFC 9537 redacted objects
-    decisions: Mapping[str, Decision]  # element id → decision
-    disclosed: frozenset[str]  # element ids shown only because of a grant (audit these)
-    policy_revision: str
-    subject: Subject
-    _key: object = dataclasses.field(default=None, repr=False, kw_only=True)
+    Read-only all the way down, because its body shares every part redaction left alone with
+    the full document (and with other answers): `body` is the top-level RDAP object as a
+    read-only Mapping, whose objects are read-only Mappings and arrays read-only Sequences (not
+    dict or list); `redacted` holds the RFC 9537 declarations, frozen (dicts that refuse every
+    change). Read them like plain JSON; `rdap.redaction.json_bytes` serializes them (and
+    anything holding them).
+    """
 
-    def __post_init__(self) -> None:
-        if self._key is not _KEY:
+    __slots__ = ("_body", "_decisions", "_disclosed", "_policy_revision", "_redacted", "_subject")
+    _body: ObjectView
+    _redacted: tuple[FrozenObject, ...]
+    _decisions: Mapping[str, Decision]
+    _disclosed: frozenset[str]
+    _policy_revision: str
+    _subject: Subject
+
+    def __init__(
+        self,
+        *,
+        body: dict[str, Any],
+        redacted: tuple[FrozenObject, ...],
+        decisions: Mapping[str, Decision],
+        disclosed: frozenset[str],
+        policy_revision: str,
+        subject: Subject,
+        _key: object = None,
+    ) -> None:
+        if _key is not _KEY:
             raise TypeError("RedactedDocument is created only by rdap.redaction.redact()")
+        for name, value in (
+            ("_body", ObjectView(body)),
+            ("_redacted", redacted),
+            ("_decisions", decisions),
+            ("_disclosed", disclosed),
+            ("_policy_revision", policy_revision),
+            ("_subject", subject),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a RedactedDocument is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a RedactedDocument is read-only")
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        """The RDAP object, read-only (views: nothing is copied)."""
+        return self._body
+
+    @property
+    def redacted(self) -> tuple[Mapping[str, Any], ...]:
+        """The RFC 9537 `redacted` objects, read-only (shared between answers)."""
+        return self._redacted
+
+    @property
+    def decisions(self) -> Mapping[str, Decision]:
+        """Element id → decision."""
+        return self._decisions
+
+    @property
+    def disclosed(self) -> frozenset[str]:
+        """Element ids shown only because of a grant (audit these)."""
+        return self._disclosed
+
+    @property
+    def policy_revision(self) -> str:
+        return self._policy_revision
+
+    @property
+    def subject(self) -> Subject:
+        return self._subject
 
 
 _EMPTY, _REMOVE, _STRIP, _DECLARE = "emptyValue", "removal", "partialValue", "declare"
@@ -83,32 +152,74 @@ class _EntityOutcome:
     walk: _Walker = dataclasses.field(compare=False)  # the ops' paths, compiled (see _compile)
     contact_uri: bool  # an element that asks for a contact-uri is hidden
     # entity path → one RFC 9537 declaration per op. They depend only on the op and where the
-    # entity sits, so each is built once and shared (read-only; renderers copy what they emit).
-    _declarations: dict[str, tuple[dict[str, Any], ...]] = dataclasses.field(
+    # entity sits, so each is built once and shared (frozen).
+    _declarations: dict[str, tuple[FrozenObject, ...]] = dataclasses.field(
         default_factory=dict, compare=False, repr=False
     )
 
-    def declarations(self, prefix: str) -> tuple[dict[str, Any], ...]:
+    def declarations(self, prefix: str) -> tuple[FrozenObject, ...]:
         found = self._declarations.get(prefix)
         if found is None:
-            found = self._declarations[prefix] = tuple(_declaration(op, prefix) for op in self.ops)
+            found = self._declarations[prefix] = tuple(
+                frozen(_declaration(op, prefix)) for op in self.ops
+            )
         return found
 
 
 def _declaration(op: _Op, prefix: str) -> dict[str, Any]:
     """The `redacted` object for one op (RFC 9537 §4.2): emptied and stripped values keep a
     postPath to what is left; removed ones a prePath to where they were."""
-    element = op.element
     member, suffix = {_EMPTY: ("postPath", ""), _STRIP: ("postPath", "[3]")}.get(
         op.action, ("prePath", "")
     )
+    method = _REMOVE if op.action == _DECLARE else op.action
+    return _declared(op.element, member, prefix + op.element.suffix + suffix, method)
+
+
+def _declared(element: Element, member: str, path: str, method: str) -> dict[str, Any]:
     return {
         "name": {"type" if element.registered else "description": element.name},
-        member: prefix + element.suffix + suffix,
+        member: path,
         "pathLang": "jsonpath",
-        "method": _REMOVE if op.action == _DECLARE else op.action,
+        "method": method,
         "reason": {"description": element.reason},
     }
+
+
+def removal_declaration(element: Element, pre_path: str) -> dict[str, Any]:
+    """The RFC 9537 `redacted` object declaring that `element` was removed from `pre_path`
+    (a JSONPath into the answer), named and reasoned as RDAP answers declare it."""
+    return _declared(element, "prePath", pre_path, _REMOVE)
+
+
+def contact_decisions(
+    policy: Policy,
+    principal: Principal,
+    contact_role: str,
+    *,
+    registrar_id: int | None,
+    person_kind: str | None,
+    consent: frozenset[str] = frozenset(),
+    domain: str | None = None,
+    now: dt.datetime,
+) -> Mapping[str, Decision]:
+    """Element id → decision for one contact in `contact_role` of an object (`domain`) that
+    `registrar_id` sponsors: what `redact()` decides for it, for answers that report on a
+    contact outside an RDAP document (the accuracy report, complaints).
+
+    `person_kind=None` means the contact's facts are not at hand: an element is then shown only
+    if it would be both for a natural and for a legal person (fail closed)."""
+    plan = policy.plan(principal.role)
+    sponsor = principal.sponsors(registrar_id)
+    granted = _granted(principal, frozenset({domain}) if domain else frozenset(), now)
+    kinds = PERSON_KINDS if person_kind is None else (person_kind,)
+    decided: dict[str, Decision] = {}
+    for kind in kinds:
+        outcome = _outcome(plan, contact_role, kind, consent, sponsor=sponsor, granted=granted)
+        for element_id, decision in outcome.decisions:
+            if element_id not in decided or not decision.shown:
+                decided[element_id] = decision
+    return MappingProxyType(decided)
 
 
 def redact(
@@ -123,11 +234,11 @@ def redact(
     plan = policy.plan(principal.role)
     subject = document.subject
     sponsor = principal.sponsors(subject.registrar_id)
-    granted = _granted(principal, subject, now)
+    granted = _granted(principal, subject.domains, now)
     # Copy-on-write: containers are copied only on the way to what changes.
     body = document.body.copy()
     copied = {id(body)}
-    redacted: list[dict[str, Any]] = []
+    redacted: list[FrozenObject] = []
     decisions: dict[str, Decision] = {}
     disclosed: list[str] = []
     outcomes = [
@@ -197,11 +308,11 @@ def _writable_entity(parent: Any, key: jsonpath.Key | None, copied: set[int]) ->
     return entity
 
 
-def _granted(principal: Principal, subject: Subject, now: dt.datetime) -> frozenset[str]:
+def _granted(principal: Principal, domains: frozenset[str], now: dt.datetime) -> frozenset[str]:
     """Element ids covered by an active grant for this object's domains and stated purpose."""
     covered: set[str] = set()
     for grant in principal.grants:
-        if grant.domain not in subject.domains or not grant.active(now):
+        if grant.domain not in domains or not grant.active(now):
             continue
         if principal.purpose is not None and grant.purpose != principal.purpose:
             continue
@@ -408,7 +519,7 @@ def _apply(
     prefix: str,
     contact_role: str,
     outcome: _EntityOutcome,
-    redacted: list[dict[str, Any]],
+    redacted: list[FrozenObject],
     contact_uri: str | None,
     copied: set[int],
 ) -> None:

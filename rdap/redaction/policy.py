@@ -101,6 +101,15 @@ class Policy:
     def plan(self, role: str) -> RolePlan:
         return self.plans[role]
 
+    def element_plan(self, role: str, element_id: str) -> ElementPlan:
+        """The element and the rules of `role` that can show it, in the order the engine tries
+        them. Searches turn these into SQL, so they match only values the caller may see."""
+        element = self.elements[element_id]
+        for plan in self.plan(role).by_contact_role[element.role]:
+            if plan.element.id == element_id:
+                return plan
+        raise KeyError(element_id)  # pragma: no cover - every element has a plan per role
+
     def may_show(self, role: str, field: str, *, sponsor: bool = True) -> bool:
         """Could any rule of `role` show `field` of some contact, for a caller who is (or, with
         sponsor=False, is not) the sponsoring registrar? False: always redacted.
@@ -131,6 +140,10 @@ class Policy:
 class _ContactRoleSchema(Schema):
     label = fields.String(required=True, validate=_TEXT)
     registered = fields.List(fields.String(), load_default=list)
+    # The fields this role has; every field when absent.
+    fields_ = fields.List(
+        fields.String(), data_key="fields", load_default=None, validate=validate.Length(min=1)
+    )
     note = fields.String(load_default="")
 
 
@@ -305,10 +318,17 @@ def _path(where: str, text: str) -> jsonpath.JsonPath:
 def _catalogue(file: str, data: Mapping[str, Any]) -> dict[str, Element]:
     roles: Mapping[str, Mapping[str, Any]] = data["roles"]
     specs: Mapping[str, Mapping[str, Any]] = data["fields_"]
+    has: dict[str, set[str]] = {}
     for role, spec in roles.items():
-        unknown = sorted(set(spec["registered"]) - set(specs))
-        if unknown:
-            raise PolicyError(f"{file}: roles.{role}.registered: unknown field(s) {unknown}")
+        has[role] = set(specs) if spec["fields_"] is None else set(spec["fields_"])
+        for key in ("fields_", "registered"):
+            unknown = sorted(set(spec[key] or ()) - set(specs))
+            if unknown:
+                name = key.rstrip("_")
+                raise PolicyError(f"{file}: roles.{role}.{name}: unknown field(s) {unknown}")
+        missing = sorted(set(spec["registered"]) - has[role])
+        if missing:
+            raise PolicyError(f"{file}: roles.{role}.registered: not among its fields {missing}")
     catalogue: dict[str, Element] = {}
     for field, spec in specs.items():
         where = f"{file}: fields.{field}"
@@ -320,6 +340,12 @@ def _catalogue(file: str, data: Mapping[str, Any]) -> dict[str, Element]:
         if "{label}" not in spec["name"]:
             raise PolicyError(f"{where}: name must contain {{label}}")
         for role, role_spec in roles.items():
+            if field not in has[role]:
+                continue
+            if spec["within"] and spec["within"] not in has[role]:
+                raise PolicyError(
+                    f"{file}: roles.{role}.fields: {field} needs {spec['within']} as well"
+                )
             element_id = f"{role}.{field}"
             catalogue[element_id] = Element(
                 id=element_id,

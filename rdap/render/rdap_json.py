@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -11,7 +11,7 @@ import orjson
 from rdap.errors import RdapError
 from rdap.profile import Notice, Profile
 from rdap.query import FIELD_SET_MEMBERS
-from rdap.redaction import RedactedDocument
+from rdap.redaction import RedactedDocument, json_bytes
 from rdap.search import SearchPage
 
 MEDIA_TYPE = "application/rdap+json"
@@ -42,7 +42,8 @@ def document_json(
     extra_conformance: Iterable[str] = (),
     extra_members: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The top-most RDAP object for a redacted document."""
+    """The top-most RDAP object for a redacted document. Its members are the document's
+    read-only views: serialize it with `json_bytes`."""
     if not isinstance(document, RedactedDocument):
         raise TypeError("the RDAP renderer takes only documents made by rdap.redaction.redact()")
     body = document.body
@@ -63,12 +64,12 @@ def document_json(
     if notices:
         out["notices"] = notices
     if document.redacted:
-        out["redacted"] = [dict(r) for r in document.redacted]
+        out["redacted"] = list(document.redacted)
     return out
 
 
 def render(document: RedactedDocument, **kwargs: Any) -> bytes:
-    return orjson.dumps(document_json(document, **kwargs))
+    return json_bytes(document_json(document, **kwargs))
 
 
 def error_json(error: RdapError, profile: Profile | None = None) -> dict[str, Any]:
@@ -92,7 +93,7 @@ REVERSE_CONFORMANCE = "reverse_search"
 _PATH_KEYS = ("prePath", "postPath", "replacementPath")
 
 
-def _subset(body: dict[str, Any], field_set: str) -> dict[str, Any]:
+def _subset(body: Mapping[str, Any], field_set: str) -> dict[str, Any]:
     members = FIELD_SET_MEMBERS.get(field_set)
     if members is None:
         return dict(body)
@@ -109,16 +110,17 @@ def _top_member(path: str) -> str:
 
 class _Rebased:
     """Shared declarations with their JSONPaths made absolute under a result's response path,
-    kept between pages (read-only). Declarations are shared per redaction outcome, so the same
-    few hundred recur on every page; an entry holds its declaration, so the id it is filed
-    under is never reused while it lives. At most `limit` entries; then it starts afresh."""
+    kept between pages (plain copies; read-only by convention). Declarations are shared per
+    redaction outcome, so the same few hundred recur on every page; an entry holds its
+    declaration, so the id it is filed under is never reused while it lives. At most `limit`
+    entries; then it starts afresh."""
 
     def __init__(self, limit: int = 8192) -> None:
         self.limit = limit
         self.size = 0
-        self.by_head: dict[str, dict[int, tuple[dict[str, Any], dict[str, Any]]]] = {}
+        self.by_head: dict[str, dict[int, tuple[Mapping[str, Any], dict[str, Any]]]] = {}
 
-    def __call__(self, entries: tuple[dict[str, Any], ...], head: str) -> list[dict[str, Any]]:
+    def __call__(self, entries: tuple[Mapping[str, Any], ...], head: str) -> list[dict[str, Any]]:
         cache = self.by_head.get(head)
         if cache is None:
             cache = self.by_head[head] = {}
@@ -136,8 +138,8 @@ class _Rebased:
         return out
 
 
-def _rebase(entry: dict[str, Any], head: str) -> dict[str, Any]:
-    rewritten = dict(entry)
+def _rebase(entry: Mapping[str, Any], head: str) -> dict[str, Any]:
+    rewritten = dict(entry)  # its values are immutable (strings, frozen objects)
     for member in _PATH_KEYS:
         path = rewritten.get(member)
         if path is not None and path.startswith("$"):
@@ -183,7 +185,7 @@ def search_json(
     mapping: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The search response. Its `redacted` entries are shared with later pages: serialize the
-    result, do not change it."""
+    result (with `json_bytes`: it holds the documents' read-only views), do not change it."""
     if not all(isinstance(doc, RedactedDocument) for doc in page.results):
         raise TypeError("the RDAP renderer takes only documents made by rdap.redaction.redact()")
     results = [
@@ -297,4 +299,4 @@ def _without(url: str, name: str) -> str:
 
 
 def render_search(page: SearchPage, **kwargs: Any) -> bytes:
-    return orjson.dumps(search_json(page, **kwargs))
+    return json_bytes(search_json(page, **kwargs))

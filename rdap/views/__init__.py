@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rdap.views import errors, health, openapi, rdap, registrar
+from rdap.views import errors, framing, headers, health, openapi, rdap, registrar, terms, urls
 
 
 def register(app: Flask) -> None:
+    # Every request, before any blueprint's hooks: framing limits, the Host, CORS preflight.
+    app.before_request(framing.refuse_oversized)
+    app.before_request(urls.check_host)
+    app.before_request(headers.preflight)
+    app.after_request(headers.cors)
+    app.after_request(headers.caching)
+    app.wsgi_app = framing.ReadableBody(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(rdap.blueprint)
     app.register_blueprint(registrar.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(terms.blueprint)
     errors.register(app)

@@ -50,17 +50,23 @@ def error_response(error: errors.RdapError) -> Response:
     return response
 
 
+# Descriptions of errors werkzeug raises (never its HTML descriptions, never the caller's input).
+HTTP_MESSAGES = {
+    404: "not an RDAP query this server understands; see /help",
+    405: "this method is not allowed here; RDAP queries use GET or HEAD",
+    414: "the request URI is longer than this server accepts",
+    431: "the request's header fields are larger than this server accepts",
+}
+
+
 def _from_http(exc: HTTPException) -> errors.RdapError:
     cls = _BY_STATUS.get(exc.code or 500)
     if cls is None:
-        generic = errors.RdapError("the request could not be processed", title=exc.name)
+        message = HTTP_MESSAGES.get(exc.code or 0, "the request could not be processed")
+        generic = errors.RdapError(message, title=exc.name)
         generic.status = exc.code or 500
         return generic
-    messages = {
-        404: "not an RDAP query this server understands; see /help",
-        405: "this method is not allowed here; RDAP queries use GET or HEAD",
-    }
-    return cls(messages.get(exc.code or 0, exc.name))
+    return cls(HTTP_MESSAGES.get(exc.code or 0, exc.name))
 
 
 def register(app: Flask) -> None:

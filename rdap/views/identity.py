@@ -10,9 +10,9 @@ from flask import current_app, g, request
 from rdap.auth import authenticate, reject_token_in_query
 from rdap.errors import Unauthorized
 from rdap.principal import ANONYMOUS, PURPOSE_PARAM, Principal, principal_for
-from rdap.ratelimit import PRINCIPAL_ATTR
 from rdap.runtime import Runtime
 from rdap.views.oauth import oauth_state
+from rdap.views.ratelimit import PRINCIPAL_ATTR
 
 
 def principal() -> Principal:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 
@@ -11,12 +10,13 @@ from rdap import metrics
 from rdap import query as q
 from rdap.errors import QueryError
 from rdap.lookup import LookupContext, lookup
-from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.render import rdap_json
 from rdap.repository import Repository
 from rdap.runtime import Runtime
 from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
 from rdap.views.identity import identify, principal
+from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
+from rdap.views.urls import base_url, request_url
 
 blueprint = Blueprint("rdap", __name__)
 blueprint.before_request(identify)
@@ -29,26 +29,11 @@ def runtime() -> Runtime:
     return rt
 
 
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
-
-
-def request_urls() -> tuple[str, str]:
-    """(base URL for links, URL of this request as a URI), built once per request."""
-    here = f"{request.scheme}://{request.host}{request.root_path}"
-    configured = runtime().settings.base_url
-    base = configured.rstrip("/") if configured else here
-    url = here + quote(request.path, safe=_PATH_SAFE)
-    if request.query_string:
-        url += "?" + quote(request.query_string.decode("utf-8", "replace"), safe=_PATH_SAFE + "?%")
-    return base, url
-
-
 def context() -> LookupContext:
     rt = runtime()
-    base, url = request_urls()
     return LookupContext(
-        base_url=base,
-        request_url=url,
+        base_url=base_url(),
+        request_url=request_url(),
         now=dt.datetime.now(dt.UTC),
         contact_uri_template=rt.profile.contact_uri,
         help_description=rt.profile.help_description,
@@ -125,11 +110,3 @@ def rdap_query(path: str) -> Response:
         raise QueryError("the query is too long")
     segments = path.split("/")
     return answer(q.parse_path(segments))
-
-
-@blueprint.after_app_request
-def cors(response: Response) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers.setdefault("Access-Control-Allow-Headers", "Authorization, Accept")
-    response.headers.setdefault("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate")
-    return response

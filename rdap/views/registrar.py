@@ -12,9 +12,10 @@ from flask import Blueprint, Response, current_app, request
 from rdap import accuracy_report, complaints
 from rdap.errors import PayloadTooLarge, QueryError, UnsupportedMediaType
 from rdap.paging import CursorCodec, page_size
-from rdap.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.runtime import Runtime
 from rdap.views.identity import identify, principal
+from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
+from rdap.views.urls import base_url
 
 blueprint = Blueprint("registrar", __name__)
 blueprint.before_request(identify)
@@ -26,11 +27,6 @@ MAX_BODY = 16 * 1024
 def _runtime() -> Runtime:
     rt: Runtime = current_app.extensions["rdapd"]
     return rt
-
-
-def _base_url() -> str:
-    configured = _runtime().settings.base_url
-    return configured.rstrip("/") if configured else request.host_url.rstrip("/")
 
 
 def _codec(purpose: str) -> CursorCodec:
@@ -70,7 +66,7 @@ def _page_args() -> tuple[int, str | None]:
 def _next_href(path: str, count: int, cursor: str | None) -> str | None:
     if cursor is None:
         return None
-    return f"{_base_url()}{path}?{urlencode({'count': count, 'cursor': cursor})}"
+    return f"{base_url()}{path}?{urlencode({'count': count, 'cursor': cursor})}"
 
 
 @blueprint.get("/registrar/accuracy")
@@ -82,6 +78,7 @@ def accuracy() -> Response:
         page = accuracy_report.accuracy_report(
             connection,
             principal(),
+            policy=rt.policy,
             now=_now(),
             count=count,
             cursor=cursor,
@@ -89,7 +86,39 @@ def accuracy() -> Response:
             facts=rt.facts,
         )
     next_href = _next_href("/registrar/accuracy", count, page.next_cursor)
-    return _json(accuracy_report.report_json(page, next_href=next_href))
+    return _json(accuracy_report.report_json(page, policy=rt.policy, next_href=next_href))
+
+
+@blueprint.get("/complaints")
+@limit_rdap(LOOKUP)
+def complaint_guide() -> Response:
+    """Where domain answers' complaint link leads: how to file one (the API is in openapi.json)."""
+    url = f"{base_url()}/complaints"
+    return _json(
+        {
+            "title": "Registration data inaccuracy complaints",
+            "description": [
+                "To report inaccurate registration data of a domain registered here, POST a JSON "
+                f"object to {url} with Content-Type: {JSON}.",
+                "The complaint is forwarded to the domain's sponsoring registrar. The answer (201) "
+                "gives a status URL in its Location header; only its holder can follow it.",
+            ],
+            "method": "POST",
+            "contentType": JSON,
+            "members": {
+                "domain": "required: the domain name, as A-label or U-label",
+                "fields": "required: the inaccurate fields, one or more of 'fields' below",
+                "description": "required: what is wrong, at most "
+                f"{complaints.MAX_DESCRIPTION} characters",
+                "reporterEmail": "optional: your email address, seen only by registry staff",
+            },
+            "fields": list(complaints.FIELDS),
+            "links": [
+                {"rel": "self", "href": url, "type": JSON},
+                {"rel": "describedby", "href": f"{base_url()}/openapi.json", "type": JSON},
+            ],
+        }
+    )
 
 
 @blueprint.post("/complaints")
@@ -99,7 +128,7 @@ def submit_complaint() -> Response:
     with _runtime().db.session_scope() as session:
         complaint = complaints.submit(session, body, now=_now())
         answer = complaints.status_json(complaint)
-    status_url = f"{_base_url()}/complaints/{answer['id']}"
+    status_url = f"{base_url()}/complaints/{answer['id']}"
     answer["links"] = [{"rel": "self", "href": status_url, "type": JSON}]
     response = _json(answer, 201)
     response.headers["Location"] = status_url
@@ -121,6 +150,8 @@ def list_complaints() -> Response:
         page = complaints.list_complaints(
             session,
             principal(),
+            policy=_runtime().policy,
+            now=_now(),
             count=count,
             cursor=cursor,
             codec=_codec(complaints.CURSOR_PURPOSE),
@@ -134,5 +165,7 @@ def list_complaints() -> Response:
 def close_complaint(complaint_id: str) -> Response:
     body = _body()
     with _runtime().db.session_scope() as session:
-        closed = complaints.close(session, principal(), complaint_id, body, now=_now())
+        closed = complaints.close(
+            session, principal(), complaint_id, body, policy=_runtime().policy, now=_now()
+        )
         return _json(closed.as_json())

@@ -157,3 +157,57 @@ def test_revoking_an_unknown_token_is_answered_200(client, make_client):
         "/oauth/revoke", data={"token": "not-a-token"}, headers=basic(*make_client())
     )
     assert response.status_code == 200
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+MALFORMED_BASIC = {
+    "not-utf8": "Basic //46/w==",
+    "empty": "Basic ",
+    "scheme-only": "Basic",
+    "not-base64": "Basic !!!not*base64!!!",
+    "base64-with-junk": "Basic " + _b64(b"id:secret") + "$$",
+    "no-colon": "Basic " + _b64(b"client-without-secret"),
+    "empty-id": "Basic " + _b64(b":secret"),
+    "empty-secret": "Basic " + _b64(b"rdapd-0123:"),
+    "nul-in-id": "Basic " + _b64(b"rdapd-\x00:secret"),
+    "control-in-id": "Basic " + _b64(b"rdapd-\x1b[2J:secret"),
+    "non-ascii-id": "Basic " + _b64("clïent:secret".encode()),
+    "percent-ff-id": "Basic " + _b64(b"%ff%fe:secret"),
+    "huge": "Basic " + _b64(b"i" * 3000 + b":" + b"s" * 2000),
+}
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke"])
+@pytest.mark.parametrize("header", MALFORMED_BASIC.values(), ids=MALFORMED_BASIC.keys())
+def test_malformed_basic_credentials_are_invalid_client(client, make_client, path, header):
+    make_client()  # a real client exists; none of these names it
+    form = {"grant_type": "client_credentials"} if path == "/oauth/token" else {"token": "x"}
+    response = client.post(path, data=form, headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize("client_id", ["a\x00b", "\x1b[2J", "é" * 10, "x" * 5000])
+def test_unusable_client_ids_in_the_form_are_invalid_client(client, client_id):
+    response = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "s"},
+    )
+    assert response.status_code in (400, 401)
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_percent_encoded_basic_credentials_are_decoded(client, make_client):
+    """RFC 6749 §2.3.1: client_id and secret are form-encoded before Basic encoding."""
+    client_id, secret = make_client()
+    encoded = _b64(f"{client_id.replace('-', '%2D')}:{secret}".encode())
+    response = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {encoded}"},
+    )
+    assert response.status_code == 200

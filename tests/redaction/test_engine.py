@@ -5,14 +5,21 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import json
 from typing import Any
 
+import orjson
 import pytest
 
 from rdap.document import EntityFacts, FullDocument, Subject
 from rdap.principal import Grant, Principal
-from rdap.redaction import RedactedDocument, load_policy, redact
+from rdap.redaction import (
+    RedactedDocument,
+    contact_decisions,
+    json_bytes,
+    load_policy,
+    redact,
+    removal_declaration,
+)
 from rdap.redaction.jsonpath import parse
 from rdap.redaction.policy import parse_policy
 from rdap.settings import PROJECT_ROOT
@@ -46,11 +53,26 @@ def run(
     return redact(document, principal or Principal(), POLICY, now=sample.NOW, **kw)
 
 
-def _name(entry: dict[str, Any]) -> str:
+def _text(value: Any) -> str:
+    return json_bytes(value).decode()
+
+
+def _plain(result: RedactedDocument) -> Any:
+    """The body as plain JSON (for the JSONPath evaluator, which reads dicts and lists)."""
+    return orjson.loads(json_bytes(result.body))
+
+
+def _wrapped(view: Any) -> Any:
+    """The container a read-only view wraps (its private member: these tests are about what
+    is shared, not copied)."""
+    return view._data
+
+
+def _name(entry: Any) -> str:
     return str(entry["name"].get("type") or entry["name"]["description"])
 
 
-def _by_name(result: RedactedDocument) -> dict[str, dict[str, Any]]:
+def _by_name(result: RedactedDocument) -> dict[str, Any]:
     return {_name(entry): entry for entry in result.redacted}
 
 
@@ -58,7 +80,7 @@ def _by_name(result: RedactedDocument) -> dict[str, dict[str, Any]]:
 def test_no_redacted_value_appears_anywhere(kind: str) -> None:
     document = sample.domain_document(person_kind=kind)
     result = run(document, contact_uri=FORM)
-    text = json.dumps(result.body) + json.dumps(result.redacted)
+    text = _text(result.body) + _text(result.redacted)
     hidden = 0
     for facts, entity in zip(document.entities, document.body["entities"][1:], strict=True):
         for field, values in sample.personal_values(entity).items():
@@ -81,11 +103,11 @@ def test_every_redaction_is_declared_and_its_path_resolves(kind: str) -> None:
         assert entry["reason"]["description"]
         if entry["method"] == "emptyValue":
             assert "prePath" not in entry
-            assert parse(entry["postPath"]).values(result.body) == [""]
+            assert parse(entry["postPath"]).values(_plain(result)) == [""]
         else:
             assert entry["method"] == "removal"
             assert "postPath" not in entry
-            assert parse(entry["prePath"]).values(result.body) == []
+            assert parse(entry["prePath"]).values(_plain(result)) == []
     for name, method in ICANN_METHODS.items():
         if name in declared:
             assert declared[name]["method"] == method, name
@@ -138,10 +160,10 @@ def test_contact_uri_replaces_a_hidden_email() -> None:
 
 def test_no_contact_uri_without_a_form_or_when_the_email_is_shown() -> None:
     result = run()
-    assert "contact-uri" not in json.dumps(result.body)
+    assert "contact-uri" not in _text(result.body)
     shown = run(sample.domain_document(consent=frozenset({"email"})), contact_uri=FORM)
-    assert "contact-uri" not in json.dumps(shown.body)
-    assert "person1@registrant.example" in json.dumps(shown.body)
+    assert "contact-uri" not in _text(shown.body)
+    assert "person1@registrant.example" in _text(shown.body)
 
 
 def test_verification_remark_is_removed_with_an_empty_remarks_array() -> None:
@@ -159,9 +181,9 @@ def test_input_is_not_mutated_and_unchanged_parts_are_shared() -> None:
     before = copy.deepcopy(document.body)
     result = run(document, contact_uri=FORM)
     assert document.body == before
-    assert result.body is not document.body
-    assert result.body["entities"][0] is document.body["entities"][0]  # registrar untouched
-    assert result.body["events"] is document.body["events"]
+    assert _wrapped(result.body) is not document.body
+    assert _wrapped(result.body["entities"][0]) is document.body["entities"][0]  # registrar
+    assert _wrapped(result.body["events"]) is document.body["events"]
 
 
 def test_non_contact_data_is_untouched() -> None:
@@ -187,7 +209,7 @@ def test_redacted_document_cannot_be_built_elsewhere() -> None:
         RedactedDocument(  # type: ignore[call-arg]
             {}, (), {}, frozenset(), "x", result.subject, object()
         )
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         result.body = {}  # type: ignore[misc]
 
 
@@ -195,7 +217,7 @@ def test_result_members() -> None:
     document = sample.domain_document()
     result = run(document)
     assert result.subject is document.subject
-    assert result.policy_revision == "public.toml=2026-02-01.1;elements.toml=2026-02-01.1"
+    assert result.policy_revision == "public.toml=2026-02-01.1;elements.toml=2026-12-04.1"
     assert result.disclosed == frozenset()
     assert len(result.decisions) == 4 * 14
     assert result.decisions["registrant.name"].rule == "fail-closed"
@@ -240,7 +262,7 @@ def test_a_grant_discloses_exactly_its_elements_and_records_them() -> None:
     declared = _by_name(result)
     assert "Registrant Email" not in declared
     assert "Registrant Phone" in declared
-    text = json.dumps(result.body)
+    text = _text(result.body)
     assert "person1@registrant.example" in text
     assert "person2@administrative.example" not in text
     # The email is shown, so no contact-uri is added to the registrant.
@@ -281,7 +303,7 @@ def test_phone_shown_without_its_extension_is_a_partial_value() -> None:
     assert ext["postPath"] == (
         "$.entities[?(@.roles[0]=='registrant')].vcardArray[1][?(@[1].type=='voice')][3]"
     )
-    assert parse(ext["postPath"]).values(result.body) == ["tel:+41.31123451"]
+    assert parse(ext["postPath"]).values(_plain(result)) == ["tel:+41.31123451"]
     assert "Registrant Phone" not in declared
     original = sample.domain_document().body["entities"][1]["vcardArray"][1][4]
     assert original[3] == "tel:+41.31123451;ext=8181"  # the input keeps its extension
@@ -295,7 +317,7 @@ def test_phone_without_extension_declares_no_extension() -> None:
     assert "Registrant Phone Ext" not in _by_name(result)
     assert parse(
         "$.entities[?(@.roles[0]=='registrant')].vcardArray[1][?(@[1].type=='voice')][3]"
-    ).values(result.body) == ["tel:+41.31123451;foo=bar"]
+    ).values(_plain(result)) == ["tel:+41.31123451;foo=bar"]
 
 
 def test_street_as_a_single_string_and_a_missing_address() -> None:
@@ -305,7 +327,7 @@ def test_street_as_a_single_string_and_a_missing_address() -> None:
     admin = document.body["entities"][2]["vcardArray"][1]
     del admin[3]  # no adr at all: nothing to empty, so nothing declared
     result = run(document)
-    assert "Only Street 1" not in json.dumps(result.body)
+    assert "Only Street 1" not in _text(result.body)
     declared = _by_name(result)
     assert declared["Registrant Street"]["method"] == "emptyValue"
     assert "Admin Street" not in declared
@@ -441,5 +463,75 @@ def test_filters_over_objects_and_entities_without_changes() -> None:
         policy,
         now=sample.NOW,
     )
-    assert mixed.body["entities"][0] is body["entities"][0]  # nothing hidden: not even copied
+    assert _wrapped(mixed.body["entities"][0]) is body["entities"][0]  # nothing hidden: shared
     assert mixed.body["entities"][1] == {"roles": ["registrant"], "meta": "scalar"}
+
+
+# --- decisions outside a document (accuracy report, complaints) ------------------------------
+
+PRINCIPALS = [
+    Principal(),
+    Principal(role="registrar", registrar_id=sample.SPONSOR_ID),
+    Principal(role="registrar", registrar_id=sample.OTHER_REGISTRAR_ID),
+    Principal(role="requester", grants=(_grant({"registrant.email", "technical.name"}),)),
+    Principal(role="staff"),
+]
+
+
+@pytest.mark.parametrize("kind", ["natural", "legal"])
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=lambda p: f"{p.role}-{p.registrar_id}")
+def test_contact_decisions_are_those_of_a_redacted_document(
+    kind: str, principal: Principal
+) -> None:
+    consent = frozenset({"email"})
+    result = run(sample.domain_document(person_kind=kind, consent=consent), principal)
+    for role in sample.CONTACT_ROLES:
+        decided = contact_decisions(
+            POLICY,
+            principal,
+            role,
+            registrar_id=sample.SPONSOR_ID,
+            person_kind=kind,
+            consent=consent,
+            domain=sample.DOMAIN,
+            now=sample.NOW,
+        )
+        expected = {k: v for k, v in result.decisions.items() if k.startswith(f"{role}.")}
+        assert dict(decided) == expected
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=lambda p: f"{p.role}-{p.registrar_id}")
+def test_unknown_facts_show_only_what_every_person_kind_shows(principal: Principal) -> None:
+    def decided(kind: str | None) -> Any:
+        return contact_decisions(
+            POLICY,
+            principal,
+            "registrant",
+            registrar_id=sample.SPONSOR_ID,
+            person_kind=kind,
+            domain=sample.DOMAIN,
+            now=sample.NOW,
+        )
+
+    unknown, natural, legal = decided(None), decided("natural"), decided("legal")
+    assert set(unknown) == set(natural) == set(legal)
+    for element_id, decision in unknown.items():
+        assert decision.shown == (natural[element_id].shown and legal[element_id].shown)
+    if principal.role == "public":
+        assert natural["registrant.state"].shown
+        assert legal["registrant.org"].shown
+        assert not unknown["registrant.org"].shown  # shown for legal persons only
+        assert unknown["registrant.org"].rule == "fail-closed"
+
+
+def test_removal_declaration_is_what_redact_declares() -> None:
+    declared = _by_name(run())["Registry Registrant ID"]
+    element = POLICY.elements["registrant.handle"]
+    assert removal_declaration(element, declared["prePath"]) == declared
+    assert removal_declaration(POLICY.elements["technical.verification"], "$.x") == {
+        "name": {"description": "Tech Verification"},
+        "prePath": "$.x",
+        "pathLang": "jsonpath",
+        "method": "removal",
+        "reason": {"description": "Server policy"},
+    }

@@ -37,7 +37,9 @@ def _error(elements: str = ELEMENTS, **files: str) -> str:
 def test_the_shipped_policy_loads() -> None:
     policy = load_policy(POLICIES)
     assert set(policy.plans) == set(ROLES)
-    assert len(policy.elements) == 5 * 14
+    assert len(policy.elements) == 5 * 14 + 1  # the reporter of a complaint has an email only
+    assert [e for e in policy.elements if e.startswith("reporter.")] == ["reporter.email"]
+    assert policy.elements["reporter.email"].name == "Reporter Email"
     element = policy.elements["registrant.email"]
     assert element.name == "Registrant Email"
     assert element.registered
@@ -47,7 +49,7 @@ def test_the_shipped_policy_loads() -> None:
     assert policy.revisions["public.toml"] == "2026-02-01.1"
     plan = policy.plan("registrar")
     assert plan.revision == (
-        "registrar.toml=2026-02-01.1;public.toml=2026-02-01.1;elements.toml=2026-02-01.1"
+        "registrar.toml=2026-12-04.1;public.toml=2026-02-01.1;elements.toml=2026-12-04.1"
     )
     # Rules needing a grant are tried last, so nothing visible anyway is logged as disclosed.
     email = next(
@@ -167,7 +169,7 @@ def test_rule_id_repeated_in_an_extended_file() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('revision = "2026-02-01.1"\n', "", "elements.toml: revision: Missing data"),
+        ('revision = "2026-12-04.1"\n', "", "elements.toml: revision: Missing data"),
         ('method = "emptyValue"', 'method = "blur"', "fields.name.method: Must be one of"),
         ("personal = true", 'personal = "yes"', "personal: Not a valid boolean"),
         ('path = "$.handle"', 'path = "handle"', "fields.handle: path 'handle' must start"),
@@ -182,6 +184,22 @@ def test_rule_id_repeated_in_an_extended_file() -> None:
             "roles.billing.registered: unknown field(s) ['shoe']",
         ),
         ("[roles.billing]", "[roles.Billing]", "roles.Billing.key: must be lower-case"),
+        (
+            'fields = ["email"]',
+            'fields = ["email", "shoe"]',
+            "roles.reporter.fields: unknown field(s) ['shoe']",
+        ),
+        (
+            'fields = ["email"]\nregistered = []',
+            'fields = ["email"]\nregistered = ["name"]',
+            "roles.reporter.registered: not among its fields ['name']",
+        ),
+        (
+            'fields = ["email"]',
+            'fields = ["phone_ext"]',
+            "roles.reporter.fields: phone_ext needs phone as well",
+        ),
+        ('fields = ["email"]', "fields = []", "roles.reporter.fields: Shorter than minimum"),
         ("[fields.handle]", "[fields.handle]\ncolour = 1", "fields.handle.colour: Unknown"),
     ],
 )
