@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> Any:
     help="worker processes (default: one per CPU on SQLite, 2 × CPUs + 1 on PostgreSQL)",
 )
 def serve_command(bind: str, workers: int) -> None:
-    """Serve RDAP (and the web pages) under gunicorn."""
+    """Serve RDAP over HTTP under gunicorn (port 43 is `rdapd whois`)."""
     import dataclasses
 
     from rdap.serve import serve

@@ -21,8 +21,8 @@ _GOOD_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
 
 access_log = logging.getLogger("rdap.access")
 # The rate limiter says when it counts in process because its storage is down, and when it
-# counts there again, only in its log: flask-limiter's logger, and rdap.ratelimit's own.
-LIMITER_LOGGERS = ("flask-limiter", "rdap.ratelimit")
+# counts there again, only in its log (rdap.ratelimit).
+LIMITER_LOGGERS = ("rdap.ratelimit",)
 
 
 def _start() -> None:

@@ -143,9 +143,9 @@ def test_an_unreachable_redis_means_in_process_counting_said_in_metrics_and_log(
     )
     try:
         client = app.test_client()
-        with caplog.at_level(logging.WARNING, logger="flask-limiter"):
+        with caplog.at_level(logging.WARNING, logger="rdap.ratelimit"):
             assert client.get(f"/domain/{domain}").status_code == 200
-        assert "falling back to in-memory storage" in caplog.text
+        assert "falling back to in-memory counters" in caplog.text
         text = client.get("/metrics").get_data(as_text=True)
         assert "rdapd_ratelimit_storage_fallback 1.0" in text
     finally:
