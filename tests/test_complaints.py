@@ -19,6 +19,7 @@ from rdap.models import Complaint, Registrar
 from rdap.settings import Settings
 from tests import factories
 from tests.registrar_api import Tokens, bearer, documented, policy_variant
+from tests.snapshot import Snapshot, built_once, restored
 
 REPORTER = "whistle.blower@reporter.example"
 REPORTER_DECLARED = {
@@ -30,21 +31,42 @@ REPORTER_DECLARED = {
 }
 
 
-@pytest.fixture
-def setup(db: Database, token_for, registrar: Registrar) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _build(db: Database) -> dict[str, int]:
+    """The OAuth fixtures' registrar (reg-a, IANA 9999) with two domains, another registrar
+    (reg-b, IANA 8888) with one."""
     with db.session_scope() as session:
+        own = Registrar(client_id="reg-a", iana_id=9999, name="Registrar A", status="ok", street=[])
+        session.add(own)
         factories.bind(session)
         other = factories.RegistrarFactory(client_id="reg-b", iana_id=8888, name="Registrar B")
-        factories.full_domain(
-            session, name="own.post", registrar=session.get(Registrar, registrar.id)
-        )
+        factories.full_domain(session, name="own.post", registrar=own)
         factories.full_domain(session, name="theirs.post", registrar=other)
         factories.full_domain(
-            session, name="xn--bcher-kva.post", unicode_name="bücher.post",
-            registrar=session.get(Registrar, registrar.id),
-        )  # fmt: skip
-        other_id = other.id
-    return {"own_id": registrar.id, "other_id": other_id, "tokens": Tokens(db, token_for)}
+            session, name="xn--bcher-kva.post", unicode_name="bücher.post", registrar=own
+        )
+        return {"own_id": own.id, "other_id": other.id}
+
+
+@pytest.fixture(scope="module")
+def _registry(migrated_url: str) -> Snapshot[dict[str, int]]:
+    return built_once(migrated_url, _build)
+
+
+@pytest.fixture
+def registrar(db: Database, _registry: Snapshot[dict[str, int]]) -> Registrar:
+    """The OAuth fixtures' registrar, restored with the registry around it."""
+    ids = restored(db, _registry)
+    with db.session_scope() as session:
+        row = session.get(Registrar, ids["own_id"])
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+@pytest.fixture
+def setup(db: Database, token_for, registrar: Registrar, _registry) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    ids = _registry.value
+    return {"own_id": ids["own_id"], "other_id": ids["other_id"], "tokens": Tokens(db, token_for)}
 
 
 def body(**overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import dataclasses
 import logging
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +21,7 @@ from rdap.escrow.loader import import_deposit
 from rdap.models import Contact, Domain, DomainContact, Host, Notification, Registrar
 from tests.live_whois import BASE_URL, live_whois, query
 from tests.oauth_fixtures import MakeClient
+from tests.snapshot import Snapshot, built_once, restored
 
 TOKEN = re.compile(r"PII-[a-z]+-\d{7}")
 # Consent is recorded per EPP element; these marker kinds become public with it.
@@ -39,11 +39,24 @@ def _needle(kind: str, value: str) -> str:
     return found.group(0) if found else value.lstrip("+")
 
 
+@pytest.fixture(scope="module")
+def _marked(
+    migrated_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Snapshot[GeneratedDeposit]:
+    path = tmp_path_factory.mktemp("marked") / "marked.xml"
+
+    def build(db: Database) -> GeneratedDeposit:
+        deposit = generate_deposit(path, size=120, seed=11, markers=True)
+        import_deposit(db, path)
+        return deposit
+
+    return built_once(migrated_url, build)
+
+
 @pytest.fixture
-def marked(db: Database, tmp_path: Path) -> GeneratedDeposit:
-    deposit = generate_deposit(tmp_path / "marked.xml", size=120, seed=11, markers=True)
-    import_deposit(db, tmp_path / "marked.xml")
-    return deposit
+def marked(db: Database, _marked: Snapshot[GeneratedDeposit]) -> GeneratedDeposit:
+    """A generated registry of 120 domains whose personal values carry unique markers."""
+    return restored(db, _marked)
 
 
 def _public_needles(db: Database, deposit: GeneratedDeposit) -> dict[str, str]:

@@ -8,7 +8,9 @@ signed (DS, algorithm 13, digest type 2); some names are protected as NNDNs. Fac
 lacks go in the rdapd extension (docs/escrow-extension.md).
 
 Everything is derived from (tld, size, seed): the same arguments write the same bytes.
-Output is streamed object by object, so memory stays flat for any size.
+Output is streamed object by object, so memory stays flat for any size. The data choices are
+made once, as the records the parser reads back (`generate_records`); `write_deposit` writes
+those records as XML, and the PostgreSQL bulk loader of the benchmarks loads them directly.
 
 With `markers=True` every personal value of a natural person (name, street, city, postal code,
 phone, fax, email) carries a unique marker: `PII-<kind>-<n:07d>` (fixed width, so no marker
@@ -17,18 +19,19 @@ contains another), and for phones the digit patterns `+<cc>.8801<n:08d>` (voice)
 search every channel for them.
 """
 
-# The writer emits each object with one flat sequence of writes: long by nature.
-# ruff: noqa: PLR0912, PLR0915
+# The XML writer emits each object with one flat sequence of writes: long by nature.
+# ruff: noqa: PLR0912
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import hashlib
+import ipaddress
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final, NamedTuple
 from xml.sax.saxutils import escape
 
 import idna
@@ -562,10 +565,24 @@ class _Plan:
         return 2 * self.n_registrants + self.n_tech
 
 
-class _Writer:
+class _Domain(NamedTuple):
+    """A domain as the registry holds it, and how many of its statuses (the last ones) are RGP
+    statuses: the deposit writes those as rgpStatus, the parser appends them to the EPP ones."""
+
+    record: p.DomainRecord
+    rgp: int
+
+
+# What the registry yields, in deposit order: parser records, domains with their RGP split.
+_Object = p.Record | _Domain
+
+
+class _Registry:
+    """The data choices: every object of the registry of (tld, size, seed), in deposit order,
+    as the records the parser reads from its deposit (line numbers 0)."""
+
     def __init__(
         self,
-        out: IO[str],
         tld: str,
         *,
         size: int,
@@ -574,7 +591,6 @@ class _Writer:
         watermark: dt.datetime,
         progress: Progress | None = None,
     ) -> None:
-        self.out = out
         self.progress = progress
         self.tld = tld
         self.seed = seed
@@ -584,11 +600,31 @@ class _Writer:
         self.markers: list[PiiMarker] = []
         self.person_n = 0
         self.contact_n = 0
-        self.w = out.write
         self.roid_suffix = "".join(ch for ch in tld.upper() if ch.isalnum())[:8]
         # Contact ids name the TLD's repository too, so that generated registries of several
         # TLDs can be served side by side (one contact id never names two contacts there).
         self.handle_suffix = self.roid_suffix[:6]
+        self.counts = {
+            p.DOMAIN: size,
+            p.HOST: self.plan.host_count(),
+            p.CONTACT: self.plan.contact_count(),
+            p.REGISTRAR: len(REGISTRARS),
+            p.IDN: len(IDN_TABLES),
+            p.NNDN: len(PROTECTED),
+        }
+        self.deposit_id = deposit_id_for(watermark, seed)
+
+    def objects(self) -> Iterator[_Object]:
+        yield p.DepositInfo("FULL", self.deposit_id, None, 0, self.watermark, 0)
+        yield p.Header(self.tld, [p.HeaderCount(uri, n, 0) for uri, n in self.counts.items()], 0)
+        yield from self.registrars()
+        yield from self.idn_tables()
+        yield from self.contacts()
+        yield from self.hosts()
+        yield from self.domains()
+        if self.progress is not None:
+            self.progress("domains", self.plan.size, self.plan.size)
+        yield from self.nndn()
 
     # -- helpers --
     def rng(self, section: str) -> random.Random:
@@ -599,13 +635,13 @@ class _Writer:
         span = max(1, int((end - start).total_seconds()))
         return start + dt.timedelta(seconds=rng.randrange(span))
 
-    def domain_name(self, i: int) -> tuple[str, str | None, str | None, str | None]:
-        """(A-label name, U-label name, IDN table, originalName) of domain i."""
+    def domain_name(self, i: int) -> tuple[str, str | None, str | None]:
+        """(A-label name, IDN table, originalName) of domain i."""
         script = self.plan.idn_script(i)
         if i < self.plan.n_providers:
-            return f"dns{i + 1}-hosting.{self.tld}", None, None, None
+            return f"dns{i + 1}-hosting.{self.tld}", None, None
         if script is None:
-            return f"{_ascii_label(i, self.seed)}.{self.tld}", None, None, None
+            return f"{_ascii_label(i, self.seed)}.{self.tld}", None, None
         m = (i // 20) // 3
         u_label = _idn_label(script, m)
         original = None
@@ -613,7 +649,7 @@ class _Writer:
             simplified = _idn_label(script, m - 1)
             u_label = _traditional(simplified)
             original = f"{_a_label(simplified)}.{self.tld}"
-        return f"{_a_label(u_label)}.{self.tld}", f"{u_label}.{self.tld}", script, original
+        return f"{_a_label(u_label)}.{self.tld}", script, original
 
     def registrant_handle(self, k: int) -> str:
         return f"R{k:07d}-{self.handle_suffix}"
@@ -626,58 +662,37 @@ class _Writer:
         return f"T{j:03d}-{self.handle_suffix}"
 
     # -- sections --
-    def header(self, counts: dict[str, int]) -> None:
-        self.w("<rdeHeader:header>\n")
-        self.w(f"<rdeHeader:tld>{self.tld}</rdeHeader:tld>\n")
-        for uri, n in counts.items():
-            self.w(f'<rdeHeader:count uri="{uri}">{n}</rdeHeader:count>\n')
-        self.w("</rdeHeader:header>\n")
-
-    def registrars(self) -> None:
+    def registrars(self) -> Iterator[p.Record]:
         created = dt.datetime(2014, 3, 1, tzinfo=dt.UTC)
         for n, r in enumerate(REGISTRARS):
-            self.w(f"<rdeRegistrar:registrar>\n<rdeRegistrar:id>{r.clid}</rdeRegistrar:id>\n")
-            self.w(f"<rdeRegistrar:name>{_x(r.name)}</rdeRegistrar:name>\n")
-            self.w(f"<rdeRegistrar:gurid>{r.iana_id}</rdeRegistrar:gurid>\n")
-            self.w(f"<rdeRegistrar:status>{r.status}</rdeRegistrar:status>\n")
-            self.w('<rdeRegistrar:postalInfo type="int">\n<rdeRegistrar:addr>\n')
-            self.w(f"<rdeRegistrar:street>{_x(r.street)}</rdeRegistrar:street>\n")
-            self.w(f"<rdeRegistrar:city>{_x(r.city)}</rdeRegistrar:city>\n")
-            if r.sp:
-                self.w(f"<rdeRegistrar:sp>{r.sp}</rdeRegistrar:sp>\n")
-            if r.pc:
-                self.w(f"<rdeRegistrar:pc>{r.pc}</rdeRegistrar:pc>\n")
-            self.w(f"<rdeRegistrar:cc>{r.cc}</rdeRegistrar:cc>\n")
-            self.w("</rdeRegistrar:addr>\n</rdeRegistrar:postalInfo>\n")
-            self.w(f"<rdeRegistrar:voice>{r.voice}</rdeRegistrar:voice>\n")
-            self.w(f"<rdeRegistrar:fax>{r.voice[:-2]}99</rdeRegistrar:fax>\n")
-            self.w(f"<rdeRegistrar:email>info@{r.domain}</rdeRegistrar:email>\n")
-            self.w(f"<rdeRegistrar:url>https://www.{r.domain}/</rdeRegistrar:url>\n")
-            self.w("<rdeRegistrar:whoisInfo>\n")
-            self.w(f"<rdeRegistrar:name>whois.{r.domain}</rdeRegistrar:name>\n")
-            self.w(f"<rdeRegistrar:url>https://whois.{r.domain}/</rdeRegistrar:url>\n")
-            self.w("</rdeRegistrar:whoisInfo>\n")
-            self.w(
-                f"<rdeRegistrar:crDate>{_stamp(created + dt.timedelta(days=40 * n))}"
-                "</rdeRegistrar:crDate>\n"
+            yield p.RegistrarRecord(
+                client_id=r.clid,
+                name=r.name,
+                gurid=r.iana_id,
+                status=r.status,
+                address=p.Address([r.street], r.city, r.sp, r.pc, r.cc),
+                voice=p.Phone(r.voice, None),
+                fax=p.Phone(f"{r.voice[:-2]}99", None),
+                email=f"info@{r.domain}",
+                url=f"https://www.{r.domain}/",
+                whois_server=f"whois.{r.domain}",
+                whois_url=f"https://whois.{r.domain}/",
+                created=created + dt.timedelta(days=40 * n),
+                updated=self.watermark - dt.timedelta(days=30 + n),
+                line=0,
             )
-            self.w(
-                f"<rdeRegistrar:upDate>{_stamp(self.watermark - dt.timedelta(days=30 + n))}"
-                "</rdeRegistrar:upDate>\n"
+            yield p.RegistrarFacts(
+                r.clid,
+                f"https://rdap.{r.domain}/",
+                "Abuse Desk",
+                f"abuse@{r.domain}",
+                f"{r.voice[:-2]}77",
+                0,
             )
-            self.w("</rdeRegistrar:registrar>\n")
-            self.w(f"<rdapd:registrarFacts>\n<rdapd:id>{r.clid}</rdapd:id>\n")
-            self.w(f"<rdapd:rdapBaseUrl>https://rdap.{r.domain}/</rdapd:rdapBaseUrl>\n")
-            self.w("<rdapd:abuseContact>\n<rdapd:name>Abuse Desk</rdapd:name>\n")
-            self.w(f"<rdapd:email>abuse@{r.domain}</rdapd:email>\n")
-            self.w(f"<rdapd:voice>{r.voice[:-2]}77</rdapd:voice>\n")
-            self.w("</rdapd:abuseContact>\n</rdapd:registrarFacts>\n")
 
-    def idn_tables(self) -> None:
+    def idn_tables(self) -> Iterator[p.Record]:
         for table_id, url in IDN_TABLES:
-            self.w(f'<rdeIDN:idnTableRef id="{table_id}">\n<rdeIDN:url>{url}</rdeIDN:url>\n')
-            self.w("<rdeIDN:urlPolicy>https://nic.post/idn-policy</rdeIDN:urlPolicy>\n")
-            self.w("</rdeIDN:idnTableRef>\n")
+            yield p.IdnTableRecord(table_id, url, "https://nic.post/idn-policy", 0)
 
     def _person(self, handle: str, country: _Country, rng: random.Random) -> dict[str, str]:
         """Personal values of one natural person (with markers when asked)."""
@@ -730,21 +745,16 @@ class _Writer:
         org: str | None,
         rng: random.Random,
         k: int,
-    ) -> None:
+    ) -> p.ContactRecord:
         created = self.date_between(
             rng, dt.datetime(2015, 1, 1, tzinfo=dt.UTC), self.watermark - dt.timedelta(days=30)
         )
         statuses = (
-            ("linked", "ok")
+            ["linked", "ok"]
             if rng.random() < 0.85
-            else ("linked", "clientDeleteProhibited", "clientTransferProhibited")
+            else ["linked", "clientDeleteProhibited", "clientTransferProhibited"]
         )
-        w = self.w
-        w(f"<rdeContact:contact>\n<rdeContact:id>{handle}</rdeContact:id>\n")
         self.contact_n += 1
-        w(f"<rdeContact:roid>C{self.contact_n}-{self.roid_suffix}</rdeContact:roid>\n")
-        for status in statuses:
-            w(f'<rdeContact:status s="{status}"/>\n')
         if person is not None:
             name, street, city, pc = person["name"], person["street"], person["city"], person["pc"]
             voice, fax, email = person["voice"], person["fax"], person["email"]
@@ -755,45 +765,44 @@ class _Writer:
             voice = f"+{country.calling}.{30000000 + k % 9000000}"
             fax = ""
             email = f"domains@org{k}.{country.cc.lower()}.example"
-        w('<rdeContact:postalInfo type="int">\n')
-        w(f"<contact:name>{_x(name)}</contact:name>\n")
-        if org:
-            w(f"<contact:org>{_x(org)}</contact:org>\n")
-        w(f"<contact:addr>\n<contact:street>{_x(street)}</contact:street>\n")
-        w(f"<contact:city>{_x(city)}</contact:city>\n")
-        if country.sp:
-            w(f"<contact:sp>{_x(country.sp)}</contact:sp>\n")
-        if pc:
-            w(f"<contact:pc>{_x(pc)}</contact:pc>\n")
-        w(f"<contact:cc>{country.cc}</contact:cc>\n</contact:addr>\n</rdeContact:postalInfo>\n")
-        if org and person is None and country.native_org:
-            w('<rdeContact:postalInfo type="loc">\n')
-            w(f"<contact:name>{_x(name)}</contact:name>\n")
-            w(f"<contact:org>{_x(country.native_org.format(k=k))}</contact:org>\n")
-            w(f"<contact:addr>\n<contact:street>{_x(street)}</contact:street>\n")
-            w(f"<contact:city>{_x(country.native_city or city)}</contact:city>\n")
-            if pc:
-                w(f"<contact:pc>{_x(pc)}</contact:pc>\n")
-            w(f"<contact:cc>{country.cc}</contact:cc>\n</contact:addr>\n</rdeContact:postalInfo>\n")
-        ext = ' x="1234"' if person is None and k % 5 == 0 else ""
-        w(f"<rdeContact:voice{ext}>{voice}</rdeContact:voice>\n")
-        if fax:
-            w(f"<rdeContact:fax>{fax}</rdeContact:fax>\n")
-        w(f"<rdeContact:email>{_x(email)}</rdeContact:email>\n")
-        w(f"<rdeContact:clID>{registrar.clid}</rdeContact:clID>\n")
-        w(f"<rdeContact:crRr>{registrar.clid}</rdeContact:crRr>\n")
-        w(f"<rdeContact:crDate>{_stamp(created)}</rdeContact:crDate>\n")
-        if rng.random() < 0.4:
-            w(f"<rdeContact:upRr>{registrar.clid}</rdeContact:upRr>\n")
-            updated = self.date_between(rng, created, self.watermark)
-            w(f"<rdeContact:upDate>{_stamp(updated)}</rdeContact:upDate>\n")
-        if person is not None:
-            w(
-                '<rdeContact:disclose flag="0">\n<contact:name type="int"/>\n'
-                '<contact:addr type="int"/>\n<contact:voice/>\n<contact:fax/>\n<contact:email/>\n'
-                "</rdeContact:disclose>\n"
+        postal = [
+            p.PostalInfoRecord(
+                "int", name, org, p.Address([street], city, country.sp, pc or None, country.cc)
             )
-        w("</rdeContact:contact>\n")
+        ]
+        if org and person is None and country.native_org:
+            postal.append(
+                p.PostalInfoRecord(
+                    "loc",
+                    name,
+                    country.native_org.format(k=k),
+                    p.Address([street], country.native_city or city, None, pc or None, country.cc),
+                )
+            )
+        updated = None
+        if rng.random() < 0.4:
+            updated = self.date_between(rng, created, self.watermark)
+        return p.ContactRecord(
+            handle=handle,
+            roid=f"C{self.contact_n}-{self.roid_suffix}",
+            statuses=statuses,
+            postal_infos=postal,
+            voice=p.Phone(voice, "1234" if person is None and k % 5 == 0 else None),
+            fax=p.Phone(fax, None) if fax else None,
+            email=email,
+            clid=registrar.clid,
+            created_by=registrar.clid,
+            updated_by=registrar.clid if updated else None,
+            created=created,
+            updated=updated,
+            transferred=None,
+            disclose=(
+                {"flag": False, "elements": ["name_int", "addr_int", "voice", "fax", "email"]}
+                if person is not None
+                else None
+            ),
+            line=0,
+        )
 
     def _facts(
         self,
@@ -804,47 +813,52 @@ class _Writer:
         k: int,
         country: _Country,
         registrant: bool,
-    ) -> None:
-        w = self.w
-        w(f"<rdapd:contactFacts>\n<rdapd:id>{handle}</rdapd:id>\n")
-        w(f"<rdapd:personKind>{'legal' if legal else 'natural'}</rdapd:personKind>\n")
+    ) -> p.ContactFacts:
+        consents: list[p.Consent] = []
         if not legal and rng.random() < 0.04:
-            at = _stamp(
-                self.date_between(rng, dt.datetime(2020, 1, 1, tzinfo=dt.UTC), self.watermark)
-            )
+            at = self.date_between(rng, dt.datetime(2020, 1, 1, tzinfo=dt.UTC), self.watermark)
             for element in ("name", "email") if rng.random() < 0.5 else ("name", "voice", "email"):
-                w(f'<rdapd:consent element="{element}" at="{at}"/>\n')
+                consents.append(p.Consent(element, at))
         if legal:
             status = "verified" if rng.random() < 0.97 else "pending"
         else:
             draw = rng.random()
             status = next(s for limit, s in VERIFICATION_CHOICES if draw < limit)
+        verified_at = method = None
         if status in ("verified", "failed"):
-            date = self.date_between(rng, dt.datetime(2019, 1, 1, tzinfo=dt.UTC), self.watermark)
+            verified_at = self.date_between(
+                rng, dt.datetime(2019, 1, 1, tzinfo=dt.UTC), self.watermark
+            )
             method = "document-check" if legal else rng.choice(VERIFICATION_METHODS)
-            w(f'<rdapd:verification status="{status}" date="{_stamp(date)}" method="{method}"/>\n')
-        else:
-            w(f'<rdapd:verification status="{status}"/>\n')
+        community = eligible_at = group = None
         if registrant:
             group = ORG_GROUPS[k % len(ORG_GROUPS)] if legal else "individual-member"
-            verified = self.date_between(
+            eligible_at = self.date_between(
                 rng, dt.datetime(2018, 1, 1, tzinfo=dt.UTC), self.watermark
             )
-            w(
-                f'<rdapd:eligibility communityId="POST-{country.cc}-{k:07d}" '
-                f'verified="{_stamp(verified)}" group="{group}"/>\n'
-            )
-        w("</rdapd:contactFacts>\n")
+            community = f"POST-{country.cc}-{k:07d}"
+        return p.ContactFacts(
+            handle=handle,
+            person_kind="legal" if legal else "natural",
+            consents=consents,
+            verification_status=status,
+            verified_at=verified_at,
+            verification_method=method,
+            community_id=community,
+            eligibility_verified_at=eligible_at,
+            registrant_group=group,
+            line=0,
+        )
 
-    def contacts(self) -> None:
+    def contacts(self) -> Iterator[p.Record]:
         rng = self.rng("contacts")
         for j in range(self.plan.n_tech):
             registrar = REGISTRARS[j % len(REGISTRARS)]
             country = COUNTRIES[(j * 5) % len(COUNTRIES)]
             handle = self.tech_handle(j)
             person = self._person(handle, country, rng)
-            self._contact(handle, registrar, country, person=person, org=None, rng=rng, k=j)
-            self._facts(handle, legal=False, rng=rng, k=j, country=country, registrant=False)
+            yield self._contact(handle, registrar, country, person=person, org=None, rng=rng, k=j)
+            yield self._facts(handle, legal=False, rng=rng, k=j, country=country, registrant=False)
         for k in range(self.plan.n_registrants):
             if self.progress is not None and k % PROGRESS_EVERY == 0:
                 self.progress("registrants", k, self.plan.n_registrants)
@@ -854,49 +868,61 @@ class _Writer:
             handle = self.registrant_handle(k)
             if natural:
                 person = self._person(handle, country, rng)
-                self._contact(handle, registrar, country, person=person, org=None, rng=rng, k=k)
+                yield self._contact(
+                    handle, registrar, country, person=person, org=None, rng=rng, k=k
+                )
             else:
                 org = (
                     f"{ORG_PREFIXES[k % len(ORG_PREFIXES)]} "
                     f"{ORG_KINDS[(k // len(ORG_PREFIXES)) % len(ORG_KINDS)]} {country.suffix}"
                 )
-                self._contact(handle, registrar, country, person=None, org=org, rng=rng, k=k)
-            self._facts(handle, legal=not natural, rng=rng, k=k, country=country, registrant=True)
+                yield self._contact(handle, registrar, country, person=None, org=org, rng=rng, k=k)
+            yield self._facts(
+                handle, legal=not natural, rng=rng, k=k, country=country, registrant=True
+            )
             admin = self.admin_handle(k)
             person = self._person(admin, country, rng)
             org_name = (
                 None if natural else f"{ORG_PREFIXES[k % len(ORG_PREFIXES)]} {country.suffix}"
             )
-            self._contact(admin, registrar, country, person=person, org=org_name, rng=rng, k=k)
-            self._facts(admin, legal=False, rng=rng, k=k, country=country, registrant=False)
+            yield self._contact(
+                admin, registrar, country, person=person, org=org_name, rng=rng, k=k
+            )
+            yield self._facts(admin, legal=False, rng=rng, k=k, country=country, registrant=False)
 
     def _host(
         self,
         name: str,
         registrar: _Registrar,
-        addrs: list[tuple[str, str]],
+        addrs: list[p.IpAddress],
         rng: random.Random,
         n: int,
-    ) -> None:
+    ) -> p.HostRecord:
         created = self.date_between(
             rng, dt.datetime(2015, 1, 1, tzinfo=dt.UTC), self.watermark - dt.timedelta(days=10)
         )
-        w = self.w
-        w(f"<rdeHost:host>\n<rdeHost:name>{name}</rdeHost:name>\n")
-        w(f"<rdeHost:roid>H{n}-{self.roid_suffix}</rdeHost:roid>\n")
-        w('<rdeHost:status s="linked"/>\n<rdeHost:status s="ok"/>\n')
-        for version, address in addrs:
-            w(f'<rdeHost:addr ip="{version}">{address}</rdeHost:addr>\n')
-        w(f"<rdeHost:clID>{registrar.clid}</rdeHost:clID>\n")
-        w(f"<rdeHost:crRr>{registrar.clid}</rdeHost:crRr>\n")
-        w(f"<rdeHost:crDate>{_stamp(created)}</rdeHost:crDate>\n")
-        w("</rdeHost:host>\n")
+        name, unicode_name = p.normalize_name(name)
+        return p.HostRecord(
+            name=name,
+            unicode_name=unicode_name,
+            roid=f"H{n}-{self.roid_suffix}",
+            statuses=["linked", "ok"],
+            addresses=addrs,
+            clid=registrar.clid,
+            created_by=registrar.clid,
+            updated_by=None,
+            created=created,
+            updated=None,
+            transferred=None,
+            line=0,
+        )
 
-    def _glue(self, n: int) -> list[tuple[str, str]]:
+    def _glue(self, n: int) -> list[p.IpAddress]:
         nets = ("192.0.2", "198.51.100", "203.0.113")
-        return [("v4", f"{nets[n % 3]}.{n % 250 + 1}"), ("v6", f"2001:db8:{n % 65535:x}::53")]
+        v6 = ipaddress.IPv6Address(f"2001:db8:{n % 65535:x}::53").compressed
+        return [p.IpAddress("v4", f"{nets[n % 3]}.{n % 250 + 1}"), p.IpAddress("v6", v6)]
 
-    def hosts(self) -> None:
+    def hosts(self) -> Iterator[p.Record]:
         rng = self.rng("hosts")
         n = 0
         for i in range(self.plan.n_providers):
@@ -904,17 +930,17 @@ class _Writer:
             registrar = self.plan.registrar(self.plan.registrant(i))
             for prefix in ("ns1", "ns2"):
                 n += 1
-                self._host(f"{prefix}.{name}", registrar, self._glue(n), rng, n)
+                yield self._host(f"{prefix}.{name}", registrar, self._glue(n), rng, n)
         for j, name in enumerate(EXTERNAL_HOSTS):
             n += 1
-            self._host(name, REGISTRARS[j % 3], [], rng, n)
+            yield self._host(name, REGISTRARS[j % 3], [], rng, n)
         for i in range(self.plan.n_providers, self.plan.size):
             if self.plan.own_hosts(i):
                 name = self.domain_name(i)[0]
                 registrar = self.plan.registrar(self.plan.registrant(i))
                 for prefix in ("ns1", "ns2"):
                     n += 1
-                    self._host(f"{prefix}.{name}", registrar, self._glue(n), rng, n)
+                    yield self._host(f"{prefix}.{name}", registrar, self._glue(n), rng, n)
 
     def _nameservers(self, i: int, name: str) -> list[str]:
         plan = self.plan
@@ -928,16 +954,17 @@ class _Writer:
         provider = self.domain_name(i % plan.n_providers)[0]
         return [f"ns1.{provider}", f"ns2.{provider}"]
 
-    def domains(self) -> None:
+    def domains(self) -> Iterator[_Domain]:
         rng = self.rng("domains")
         plan = self.plan
         start = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
-        w = self.w
         suffix = self.roid_suffix
         for i in range(plan.size):
             if self.progress is not None and i % PROGRESS_EVERY == 0:
                 self.progress("domains", i, plan.size)
-            name, uname, table, original = self.domain_name(i)
+            name, table, original = self.domain_name(i)
+            # What parser.normalize_name gives for the lower-case LDH names made here.
+            unicode_name = str(idna.decode(name)) if "xn--" in name else None
             k = plan.registrant(i)
             registrar = plan.registrar(k)
             draw = rng.random()
@@ -956,71 +983,278 @@ class _Writer:
             expires = _add_years(created, years)
             if "pendingDelete" in statuses:
                 expires = self.watermark - dt.timedelta(days=rng.randint(31, 40))
-            w(f"<rdeDomain:domain>\n<rdeDomain:name>{name}</rdeDomain:name>\n")
-            w(f"<rdeDomain:roid>D{i + 1}-{suffix}</rdeDomain:roid>\n")
-            if uname:
-                w(f"<rdeDomain:uName>{uname}</rdeDomain:uName>\n")
-                w(f"<rdeDomain:idnTableId>{table}</rdeDomain:idnTableId>\n")
-            if original:
-                w(f"<rdeDomain:originalName>{original}</rdeDomain:originalName>\n")
-            for status in statuses:
-                w(f'<rdeDomain:status s="{status}"/>\n')
-            for status in rgp:
-                w(f'<rdeDomain:rgpStatus s="{status}"/>\n')
-            w(f"<rdeDomain:registrant>{self.registrant_handle(k)}</rdeDomain:registrant>\n")
             tech = self.tech_handle(REGISTRARS.index(registrar) + len(REGISTRARS) * (i % 4))
             admin = self.admin_handle(k)
-            w(f'<rdeDomain:contact type="admin">{admin}</rdeDomain:contact>\n')
-            w(f'<rdeDomain:contact type="tech">{tech}</rdeDomain:contact>\n')
-            w(f'<rdeDomain:contact type="billing">{admin}</rdeDomain:contact>\n')
             servers = self._nameservers(i, name)
-            if servers:
-                w("<rdeDomain:ns>\n")
-                for server in servers:
-                    w(f"<domain:hostObj>{server}</domain:hostObj>\n")
-                w("</rdeDomain:ns>\n")
-            w(f"<rdeDomain:clID>{registrar.clid}</rdeDomain:clID>\n")
-            w(f"<rdeDomain:crRr>{registrar.clid}</rdeDomain:crRr>\n")
-            w(f"<rdeDomain:crDate>{_stamp(created)}</rdeDomain:crDate>\n")
-            w(f"<rdeDomain:exDate>{_stamp(expires)}</rdeDomain:exDate>\n")
+            updated = None
             if rng.random() < 0.5:
                 updated = self.date_between(rng, created, self.watermark)
-                w(f"<rdeDomain:upRr>{registrar.clid}</rdeDomain:upRr>\n")
-                w(f"<rdeDomain:upDate>{_stamp(updated)}</rdeDomain:upDate>\n")
+            ds_data = []
             if servers:
                 key_tag = rng.randint(1, 65535)
                 digest = hashlib.sha256(f"{self.seed}/{name}/{key_tag}".encode()).hexdigest()
-                w("<rdeDomain:secDNS>\n")
-                if i % 50 == 0:
-                    w("<secDNS:maxSigLife>604800</secDNS:maxSigLife>\n")
-                w(
-                    f"<secDNS:dsData>\n<secDNS:keyTag>{key_tag}</secDNS:keyTag>\n"
-                    "<secDNS:alg>13</secDNS:alg>\n<secDNS:digestType>2</secDNS:digestType>\n"
-                    f"<secDNS:digest>{digest.upper()}</secDNS:digest>\n</secDNS:dsData>\n"
-                    "</rdeDomain:secDNS>\n"
-                )
+                ds_data.append(p.DsData(key_tag, 13, 2, digest.upper()))
+            transferred = None
             if rng.random() < 0.1 and "addPeriod" not in rgp:
-                moved = self.date_between(rng, created, self.watermark)
-                w(f"<rdeDomain:trDate>{_stamp(moved)}</rdeDomain:trDate>\n")
-            w("</rdeDomain:domain>\n")
+                transferred = self.date_between(rng, created, self.watermark)
+            record = p.DomainRecord(
+                name=name,
+                unicode_name=unicode_name,
+                roid=f"D{i + 1}-{suffix}",
+                idn_table=table,
+                original_name=original,
+                statuses=[*statuses, *rgp],
+                registrant=self.registrant_handle(k),
+                contacts=[("admin", admin), ("tech", tech), ("billing", admin)],
+                host_objects=servers,
+                host_attrs=[],
+                clid=registrar.clid,
+                created_by=registrar.clid,
+                updated_by=registrar.clid if updated else None,
+                created=created,
+                expires=expires,
+                updated=updated,
+                transferred=transferred,
+                ds_data=ds_data,
+                key_data=[],
+                max_sig_life=604800 if servers and i % 50 == 0 else None,
+                line=0,
+            )
+            yield _Domain(record, len(rgp))
 
-    def nndn(self) -> None:
+    def nndn(self) -> Iterator[p.Record]:
         created = dt.datetime(2016, 6, 1, tzinfo=dt.UTC)
         for u_label, state, reason, table, original in PROTECTED:
-            a_label = _a_label(u_label)
-            name = f"{a_label}.{self.tld}"
-            w = self.w
-            w(f"<rdeNNDN:NNDN>\n<rdeNNDN:aName>{name}</rdeNNDN:aName>\n")
-            if table:
-                w(f"<rdeNNDN:uName>{u_label}.{self.tld}</rdeNNDN:uName>\n")
-                w(f"<rdeNNDN:idnTableId>{table}</rdeNNDN:idnTableId>\n")
-            if original:
-                w(f"<rdeNNDN:originalName>{_a_label(original)}.{self.tld}</rdeNNDN:originalName>\n")
-            w(f"<rdeNNDN:nameState>{state}</rdeNNDN:nameState>\n")
-            w(f"<rdeNNDN:crDate>{_stamp(created)}</rdeNNDN:crDate>\n</rdeNNDN:NNDN>\n")
-            w(f"<rdapd:protectedName>\n<rdapd:aName>{name}</rdapd:aName>\n")
-            w(f"<rdapd:reason>{_x(reason)}</rdapd:reason>\n</rdapd:protectedName>\n")
+            name, unicode_name = p.normalize_name(f"{_a_label(u_label)}.{self.tld}")
+            yield p.NndnRecord(
+                name=name,
+                unicode_name=unicode_name,
+                idn_table=table,
+                original_name=f"{_a_label(original)}.{self.tld}" if original else None,
+                state=state,
+                mirroring_ns=True,
+                created=created,
+                line=0,
+            )
+            yield p.ProtectedName(name, reason, 0)
 
+
+# --- the deposit: records as RFC 8909/9022 XML -----------------------------------------------
+
+
+def _xml_registrar(w: Callable[[str], object], r: p.RegistrarRecord) -> None:
+    w(f"<rdeRegistrar:registrar>\n<rdeRegistrar:id>{r.client_id}</rdeRegistrar:id>\n")
+    w(f"<rdeRegistrar:name>{_x(r.name)}</rdeRegistrar:name>\n")
+    w(f"<rdeRegistrar:gurid>{r.gurid}</rdeRegistrar:gurid>\n")
+    w(f"<rdeRegistrar:status>{r.status}</rdeRegistrar:status>\n")
+    if r.address is not None:
+        a = r.address
+        w('<rdeRegistrar:postalInfo type="int">\n<rdeRegistrar:addr>\n')
+        for street in a.street:
+            w(f"<rdeRegistrar:street>{_x(street)}</rdeRegistrar:street>\n")
+        w(f"<rdeRegistrar:city>{_x(a.city or '')}</rdeRegistrar:city>\n")
+        if a.state:
+            w(f"<rdeRegistrar:sp>{_x(a.state)}</rdeRegistrar:sp>\n")
+        if a.postal_code:
+            w(f"<rdeRegistrar:pc>{_x(a.postal_code)}</rdeRegistrar:pc>\n")
+        w(f"<rdeRegistrar:cc>{a.country}</rdeRegistrar:cc>\n")
+        w("</rdeRegistrar:addr>\n</rdeRegistrar:postalInfo>\n")
+    if r.voice is not None:
+        w(f"<rdeRegistrar:voice>{r.voice.number}</rdeRegistrar:voice>\n")
+    if r.fax is not None:
+        w(f"<rdeRegistrar:fax>{r.fax.number}</rdeRegistrar:fax>\n")
+    w(f"<rdeRegistrar:email>{_x(r.email or '')}</rdeRegistrar:email>\n")
+    w(f"<rdeRegistrar:url>{_x(r.url or '')}</rdeRegistrar:url>\n")
+    w("<rdeRegistrar:whoisInfo>\n")
+    w(f"<rdeRegistrar:name>{_x(r.whois_server or '')}</rdeRegistrar:name>\n")
+    w(f"<rdeRegistrar:url>{_x(r.whois_url or '')}</rdeRegistrar:url>\n")
+    w("</rdeRegistrar:whoisInfo>\n")
+    if r.created is not None:
+        w(f"<rdeRegistrar:crDate>{_stamp(r.created)}</rdeRegistrar:crDate>\n")
+    if r.updated is not None:
+        w(f"<rdeRegistrar:upDate>{_stamp(r.updated)}</rdeRegistrar:upDate>\n")
+    w("</rdeRegistrar:registrar>\n")
+
+
+def _xml_registrar_facts(w: Callable[[str], object], f: p.RegistrarFacts) -> None:
+    w(f"<rdapd:registrarFacts>\n<rdapd:id>{f.client_id}</rdapd:id>\n")
+    w(f"<rdapd:rdapBaseUrl>{_x(f.rdap_base_url or '')}</rdapd:rdapBaseUrl>\n")
+    w(f"<rdapd:abuseContact>\n<rdapd:name>{_x(f.abuse_name or '')}</rdapd:name>\n")
+    w(f"<rdapd:email>{_x(f.abuse_email or '')}</rdapd:email>\n")
+    w(f"<rdapd:voice>{f.abuse_voice}</rdapd:voice>\n")
+    w("</rdapd:abuseContact>\n</rdapd:registrarFacts>\n")
+
+
+def _xml_idn_table(w: Callable[[str], object], t: p.IdnTableRecord) -> None:
+    w(f'<rdeIDN:idnTableRef id="{t.table_id}">\n<rdeIDN:url>{_x(t.url or "")}</rdeIDN:url>\n')
+    w(f"<rdeIDN:urlPolicy>{_x(t.url_policy or '')}</rdeIDN:urlPolicy>\n")
+    w("</rdeIDN:idnTableRef>\n")
+
+
+def _xml_contact(w: Callable[[str], object], c: p.ContactRecord) -> None:
+    w(f"<rdeContact:contact>\n<rdeContact:id>{c.handle}</rdeContact:id>\n")
+    w(f"<rdeContact:roid>{c.roid}</rdeContact:roid>\n")
+    for status in c.statuses:
+        w(f'<rdeContact:status s="{status}"/>\n')
+    for info in c.postal_infos:
+        a = info.address
+        w(f'<rdeContact:postalInfo type="{info.type}">\n')
+        w(f"<contact:name>{_x(info.name or '')}</contact:name>\n")
+        if info.org:
+            w(f"<contact:org>{_x(info.org)}</contact:org>\n")
+        w("<contact:addr>\n")
+        for street in a.street:
+            w(f"<contact:street>{_x(street)}</contact:street>\n")
+        w(f"<contact:city>{_x(a.city or '')}</contact:city>\n")
+        if a.state:
+            w(f"<contact:sp>{_x(a.state)}</contact:sp>\n")
+        if a.postal_code:
+            w(f"<contact:pc>{_x(a.postal_code)}</contact:pc>\n")
+        w(f"<contact:cc>{a.country}</contact:cc>\n</contact:addr>\n</rdeContact:postalInfo>\n")
+    if c.voice is not None:
+        ext = f' x="{c.voice.ext}"' if c.voice.ext else ""
+        w(f"<rdeContact:voice{ext}>{c.voice.number}</rdeContact:voice>\n")
+    if c.fax is not None:
+        ext = f' x="{c.fax.ext}"' if c.fax.ext else ""
+        w(f"<rdeContact:fax{ext}>{c.fax.number}</rdeContact:fax>\n")
+    w(f"<rdeContact:email>{_x(c.email or '')}</rdeContact:email>\n")
+    w(f"<rdeContact:clID>{c.clid}</rdeContact:clID>\n")
+    w(f"<rdeContact:crRr>{c.created_by}</rdeContact:crRr>\n")
+    if c.created is not None:
+        w(f"<rdeContact:crDate>{_stamp(c.created)}</rdeContact:crDate>\n")
+    if c.updated is not None:
+        w(f"<rdeContact:upRr>{c.updated_by}</rdeContact:upRr>\n")
+        w(f"<rdeContact:upDate>{_stamp(c.updated)}</rdeContact:upDate>\n")
+    if c.disclose is not None:
+        w(f'<rdeContact:disclose flag="{1 if c.disclose["flag"] else 0}">\n')
+        for element in c.disclose["elements"]:  # type: ignore[attr-defined]
+            local, _, kind = str(element).partition("_")
+            w(f'<contact:{local} type="{kind}"/>\n' if kind else f"<contact:{local}/>\n")
+        w("</rdeContact:disclose>\n")
+    w("</rdeContact:contact>\n")
+
+
+def _xml_contact_facts(w: Callable[[str], object], f: p.ContactFacts) -> None:
+    w(f"<rdapd:contactFacts>\n<rdapd:id>{f.handle}</rdapd:id>\n")
+    w(f"<rdapd:personKind>{f.person_kind}</rdapd:personKind>\n")
+    for consent in f.consents:
+        at = f' at="{_stamp(consent.at)}"' if consent.at is not None else ""
+        w(f'<rdapd:consent element="{consent.element}"{at}/>\n')
+    if f.verified_at is not None:
+        w(
+            f'<rdapd:verification status="{f.verification_status}" '
+            f'date="{_stamp(f.verified_at)}" method="{f.verification_method}"/>\n'
+        )
+    else:
+        w(f'<rdapd:verification status="{f.verification_status}"/>\n')
+    if f.community_id is not None and f.eligibility_verified_at is not None:
+        w(
+            f'<rdapd:eligibility communityId="{f.community_id}" '
+            f'verified="{_stamp(f.eligibility_verified_at)}" group="{f.registrant_group}"/>\n'
+        )
+    w("</rdapd:contactFacts>\n")
+
+
+def _xml_host(w: Callable[[str], object], h: p.HostRecord) -> None:
+    w(f"<rdeHost:host>\n<rdeHost:name>{h.name}</rdeHost:name>\n")
+    w(f"<rdeHost:roid>{h.roid}</rdeHost:roid>\n")
+    for status in h.statuses:
+        w(f'<rdeHost:status s="{status}"/>\n')
+    for address in h.addresses:
+        w(f'<rdeHost:addr ip="{address.version}">{address.address}</rdeHost:addr>\n')
+    w(f"<rdeHost:clID>{h.clid}</rdeHost:clID>\n")
+    w(f"<rdeHost:crRr>{h.created_by}</rdeHost:crRr>\n")
+    if h.created is not None:
+        w(f"<rdeHost:crDate>{_stamp(h.created)}</rdeHost:crDate>\n")
+    w("</rdeHost:host>\n")
+
+
+def _xml_domain(w: Callable[[str], object], item: _Domain) -> None:
+    d = item.record
+    w(f"<rdeDomain:domain>\n<rdeDomain:name>{d.name}</rdeDomain:name>\n")
+    w(f"<rdeDomain:roid>{d.roid}</rdeDomain:roid>\n")
+    if d.idn_table:
+        w(f"<rdeDomain:uName>{d.unicode_name}</rdeDomain:uName>\n")
+        w(f"<rdeDomain:idnTableId>{d.idn_table}</rdeDomain:idnTableId>\n")
+    if d.original_name:
+        w(f"<rdeDomain:originalName>{d.original_name}</rdeDomain:originalName>\n")
+    epp = len(d.statuses) - item.rgp
+    for status in d.statuses[:epp]:
+        w(f'<rdeDomain:status s="{status}"/>\n')
+    for status in d.statuses[epp:]:
+        w(f'<rdeDomain:rgpStatus s="{status}"/>\n')
+    if d.registrant is not None:
+        w(f"<rdeDomain:registrant>{d.registrant}</rdeDomain:registrant>\n")
+    for kind, handle in d.contacts:
+        w(f'<rdeDomain:contact type="{kind}">{handle}</rdeDomain:contact>\n')
+    if d.host_objects:
+        w("<rdeDomain:ns>\n")
+        for server in d.host_objects:
+            w(f"<domain:hostObj>{server}</domain:hostObj>\n")
+        w("</rdeDomain:ns>\n")
+    w(f"<rdeDomain:clID>{d.clid}</rdeDomain:clID>\n")
+    w(f"<rdeDomain:crRr>{d.created_by}</rdeDomain:crRr>\n")
+    if d.created is not None:
+        w(f"<rdeDomain:crDate>{_stamp(d.created)}</rdeDomain:crDate>\n")
+    if d.expires is not None:
+        w(f"<rdeDomain:exDate>{_stamp(d.expires)}</rdeDomain:exDate>\n")
+    if d.updated is not None:
+        w(f"<rdeDomain:upRr>{d.updated_by}</rdeDomain:upRr>\n")
+        w(f"<rdeDomain:upDate>{_stamp(d.updated)}</rdeDomain:upDate>\n")
+    if d.ds_data:
+        w("<rdeDomain:secDNS>\n")
+        if d.max_sig_life is not None:
+            w(f"<secDNS:maxSigLife>{d.max_sig_life}</secDNS:maxSigLife>\n")
+        for ds in d.ds_data:
+            w(
+                f"<secDNS:dsData>\n<secDNS:keyTag>{ds.key_tag}</secDNS:keyTag>\n"
+                f"<secDNS:alg>{ds.algorithm}</secDNS:alg>\n"
+                f"<secDNS:digestType>{ds.digest_type}</secDNS:digestType>\n"
+                f"<secDNS:digest>{ds.digest}</secDNS:digest>\n</secDNS:dsData>\n"
+            )
+        w("</rdeDomain:secDNS>\n")
+    if d.transferred is not None:
+        w(f"<rdeDomain:trDate>{_stamp(d.transferred)}</rdeDomain:trDate>\n")
+    w("</rdeDomain:domain>\n")
+
+
+def _xml_nndn(w: Callable[[str], object], n: p.NndnRecord) -> None:
+    w(f"<rdeNNDN:NNDN>\n<rdeNNDN:aName>{n.name}</rdeNNDN:aName>\n")
+    if n.idn_table:
+        w(f"<rdeNNDN:uName>{n.unicode_name}</rdeNNDN:uName>\n")
+        w(f"<rdeNNDN:idnTableId>{n.idn_table}</rdeNNDN:idnTableId>\n")
+    if n.original_name:
+        w(f"<rdeNNDN:originalName>{n.original_name}</rdeNNDN:originalName>\n")
+    w(f"<rdeNNDN:nameState>{n.state}</rdeNNDN:nameState>\n")
+    if n.created is not None:
+        w(f"<rdeNNDN:crDate>{_stamp(n.created)}</rdeNNDN:crDate>\n")
+    w("</rdeNNDN:NNDN>\n")
+
+
+def _xml_protected_name(w: Callable[[str], object], n: p.ProtectedName) -> None:
+    w(f"<rdapd:protectedName>\n<rdapd:aName>{n.name}</rdapd:aName>\n")
+    w(f"<rdapd:reason>{_x(n.reason)}</rdapd:reason>\n</rdapd:protectedName>\n")
+
+
+def _xml_header(w: Callable[[str], object], h: p.Header) -> None:
+    w(f"<rdeHeader:header>\n<rdeHeader:tld>{h.tld}</rdeHeader:tld>\n")
+    for count in h.counts:
+        w(f'<rdeHeader:count uri="{count.uri}">{count.count}</rdeHeader:count>\n')
+    w("</rdeHeader:header>\n")
+
+
+_XML: Final[dict[type, Callable[[Callable[[str], object], Any], None]]] = {
+    _Domain: _xml_domain,
+    p.ContactRecord: _xml_contact,
+    p.ContactFacts: _xml_contact_facts,
+    p.HostRecord: _xml_host,
+    p.RegistrarRecord: _xml_registrar,
+    p.RegistrarFacts: _xml_registrar_facts,
+    p.IdnTableRecord: _xml_idn_table,
+    p.NndnRecord: _xml_nndn,
+    p.ProtectedName: _xml_protected_name,
+    p.Header: _xml_header,
+}
 
 NAMESPACES: Final = {
     "rde": p.RDE,
@@ -1044,6 +1278,44 @@ def deposit_id_for(watermark: dt.datetime, seed: int) -> str:
     return f"{watermark:%Y%m%d}{seed % 100000:05d}"
 
 
+def _registry(
+    tld: str,
+    *,
+    size: int,
+    seed: int,
+    markers: bool,
+    watermark: dt.datetime,
+    progress: Progress | None,
+) -> _Registry:
+    tld = p.normalize_name(tld)[0]
+    if "." in tld:
+        raise ValueError(f"{tld!r} is not a single-label TLD")
+    if size < 1:
+        raise ValueError("size must be at least 1")
+    return _Registry(
+        tld, size=size, seed=seed, markers=markers, watermark=watermark, progress=progress
+    )
+
+
+def generate_records(
+    *,
+    tld: str = "post",
+    size: int = 2000,
+    seed: int = 1,
+    markers: bool = False,
+    watermark: dt.datetime = DEFAULT_WATERMARK,
+    progress: Progress | None = None,
+) -> Iterator[p.Record]:
+    """The deposit `write_deposit` writes for the same arguments, as the records
+    `parser.parse_deposit` reads from it, in the same order (line numbers 0): for loading the
+    same registry without writing and parsing XML (benchmarks/pg_bulk_load.py)."""
+    registry = _registry(
+        tld, size=size, seed=seed, markers=markers, watermark=watermark, progress=progress
+    )
+    for item in registry.objects():
+        yield item.record if isinstance(item, _Domain) else item
+
+
 def write_deposit(
     out: IO[str],
     *,
@@ -1056,53 +1328,33 @@ def write_deposit(
 ) -> GeneratedDeposit:
     """Write a FULL deposit to a text stream; see `generate_deposit`. `progress(kind, done,
     total)` is told how far the registrants and the domains are, every PROGRESS_EVERY."""
-    tld = p.normalize_name(tld)[0]
-    if "." in tld:
-        raise ValueError(f"{tld!r} is not a single-label TLD")
-    if size < 1:
-        raise ValueError("size must be at least 1")
-    writer = _Writer(
-        out, tld, size=size, seed=seed, markers=markers, watermark=watermark, progress=progress
+    registry = _registry(
+        tld, size=size, seed=seed, markers=markers, watermark=watermark, progress=progress
     )
-    plan = writer.plan
-    counts = {
-        p.DOMAIN: size,
-        p.HOST: plan.host_count(),
-        p.CONTACT: plan.contact_count(),
-        p.REGISTRAR: len(REGISTRARS),
-        p.IDN: len(IDN_TABLES),
-        p.NNDN: len(PROTECTED),
-    }
-    deposit_id = deposit_id_for(watermark, seed)
-    out.write(
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<rde:deposit type="FULL" id="{deposit_id}"\n'
-    )
-    out.write("".join(f'  xmlns:{prefix}="{uri}"\n' for prefix, uri in NAMESPACES.items()))
-    out.write(">\n")
-    out.write(f"<rde:watermark>{_stamp(watermark)}</rde:watermark>\n")
-    out.write("<rde:rdeMenu>\n<rde:version>1.0</rde:version>\n")
-    for uri in (*counts, p.RDAPD):
-        out.write(f"<rde:objURI>{uri}</rde:objURI>\n")
-    out.write("</rde:rdeMenu>\n<rde:contents>\n")
-    writer.header(counts)
-    writer.registrars()
-    writer.idn_tables()
-    writer.contacts()
-    writer.hosts()
-    writer.domains()
-    if progress is not None:
-        progress("domains", size, size)
-    writer.nndn()
-    out.write("</rde:contents>\n</rde:deposit>\n")
+    w = out.write
+    objects = registry.objects()
+    info = next(objects)
+    assert isinstance(info, p.DepositInfo)
+    w(f'<?xml version="1.0" encoding="UTF-8"?>\n<rde:deposit type="FULL" id="{info.deposit_id}"\n')
+    w("".join(f'  xmlns:{prefix}="{uri}"\n' for prefix, uri in NAMESPACES.items()))
+    w(">\n")
+    w(f"<rde:watermark>{_stamp(info.watermark)}</rde:watermark>\n")
+    w("<rde:rdeMenu>\n<rde:version>1.0</rde:version>\n")
+    for uri in (*registry.counts, p.RDAPD):
+        w(f"<rde:objURI>{uri}</rde:objURI>\n")
+    w("</rde:rdeMenu>\n<rde:contents>\n")
+    for item in objects:
+        _XML[type(item)](w, item)
+    w("</rde:contents>\n</rde:deposit>\n")
     return GeneratedDeposit(
         path=None,
-        tld=tld,
+        tld=registry.tld,
         size=size,
         seed=seed,
-        deposit_id=deposit_id,
+        deposit_id=info.deposit_id,
         watermark=watermark,
-        counts=counts,
-        markers=tuple(writer.markers),
+        counts=registry.counts,
+        markers=tuple(registry.markers),
     )
 
 

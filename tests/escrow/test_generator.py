@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from pathlib import Path
@@ -11,7 +12,12 @@ import pytest
 from lxml import etree
 
 from rdap.escrow import parser as p
-from rdap.escrow.generator import GeneratedDeposit, generate_deposit, write_deposit
+from rdap.escrow.generator import (
+    GeneratedDeposit,
+    generate_deposit,
+    generate_records,
+    write_deposit,
+)
 from rdap.settings import PROJECT_ROOT
 from tests.escrow.conftest import EXT_XSD, RDE_XSD, rde_schemas
 
@@ -213,3 +219,27 @@ def test_other_tld_and_bad_arguments(tmp_path: Path) -> None:
         generate_deposit(tmp_path / "x.xml", tld="a.b")
     with pytest.raises(ValueError, match="at least 1"):
         generate_deposit(tmp_path / "x.xml", size=0)
+
+
+def _without_lines(record: p.Record) -> p.Record:
+    if isinstance(record, p.Header):
+        counts = [dataclasses.replace(c, line=0) for c in record.counts]
+        return dataclasses.replace(record, counts=counts, line=0)
+    return dataclasses.replace(record, line=0)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"size": 400, "seed": 7, "markers": True},
+        {"size": 1500, "seed": 3},
+        {"tld": "xn--p1ai", "size": 120, "seed": 5},  # an IDN TLD: every name has a U-label form
+    ],
+)
+def test_records_are_what_the_parser_reads_from_the_deposit(arguments: dict[str, object]) -> None:
+    """generate_records (which the bulk loader of the benchmarks loads) and the deposit
+    write_deposit writes are the same registry, object for object."""
+    out = io.StringIO()
+    write_deposit(out, **arguments)  # type: ignore[arg-type]
+    parsed = [_without_lines(r) for r in p.parse_deposit(io.BytesIO(out.getvalue().encode()))]
+    assert list(generate_records(**arguments)) == parsed  # type: ignore[arg-type]

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rdap.db import Database
 from tests import factories
+from tests.snapshot import Snapshot, built_once, restored
 
 RDAP = "application/rdap+json"
 IDN = "correos-españa.post"
 IDN_A = IDN.encode("idna").decode("ascii")
 
 
-@pytest.fixture
-def domain(db: Database):  # type: ignore[no-untyped-def]
+def _build(db: Database) -> dict[str, Any]:
     with db.session_scope() as session:
         d = factories.full_domain(session, name="example.post")
         factories.full_domain(session, name=IDN_A, unicode_name=IDN)
         return {"name": d.ldh_name, "roid": d.roid, "iana": d.registrar.iana_id}
+
+
+@pytest.fixture(scope="module")
+def _domains(migrated_url: str) -> Snapshot[dict[str, Any]]:
+    return built_once(migrated_url, _build)
+
+
+@pytest.fixture
+def domain(db: Database, _domains: Snapshot[dict[str, Any]]) -> dict[str, Any]:
+    """example.post and an IDN, each with registrar, contacts, hosts and a DS record."""
+    return restored(db, _domains)
 
 
 def _get(client, path, **kw):  # type: ignore[no-untyped-def]

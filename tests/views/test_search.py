@@ -13,12 +13,12 @@ from rdap.db import Database
 from rdap.models import Domain, Registrar
 from rdap.query import FIELD_SET_MEMBERS
 from tests import factories
+from tests.snapshot import Snapshot, built_once, restored
 
 RDAP = "application/rdap+json"
 
 
-@pytest.fixture
-def registry(db: Database) -> dict[str, list[str]]:
+def _build_registry(db: Database) -> dict[str, list[str]]:
     """Twelve domains `shop<n>.post` with distinct dates, two IDNs, shared name servers."""
     names = []
     with db.session_scope() as session:
@@ -37,6 +37,16 @@ def registry(db: Database) -> dict[str, list[str]]:
             session, name=idn.encode("idna").decode(), unicode_name=idn, registrar=registrar
         )
     return {"shop": names}
+
+
+@pytest.fixture(scope="module")
+def _registry(migrated_url: str) -> Snapshot[dict[str, list[str]]]:
+    return built_once(migrated_url, _build_registry)
+
+
+@pytest.fixture
+def registry(db: Database, _registry: Snapshot[dict[str, list[str]]]) -> dict[str, list[str]]:
+    return restored(db, _registry)
 
 
 def _get(client, path, status=200, **kw):  # type: ignore[no-untyped-def]
