@@ -19,10 +19,23 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, BindParameter, Connection, bindparam
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import visitors
 
 from rdap import models
+
+
+def _wrapper_for(error: type[BaseException]) -> type[DBAPIError]:
+    """SQLAlchemy's exception class for a DB-API error class, as `Connection.execute` picks it:
+    the PEP 249 name nearest in the error's class hierarchy (sqlite3.OperationalError and
+    psycopg's QueryCanceled both become sqlalchemy.exc.OperationalError)."""
+    for cls in error.__mro__:
+        wrapper = getattr(sa_exc, cls.__name__, None)
+        if isinstance(wrapper, type) and issubclass(wrapper, DBAPIError):
+            return wrapper
+    return DBAPIError
+
 
 # Parameter styles that name their parameters; a positional one (SQLite's default "qmark") is
 # compiled as "named" instead, which the DB-API modules of both supported databases accept.
@@ -124,7 +137,8 @@ class Prepared:
             invalidated = dialect.is_disconnect(exc, dbapi_connection, cursor)
             if invalidated:
                 connection.invalidate(exc)  # as SQLAlchemy does: the pool drops this connection
-            raise DBAPIError(form.sql, arguments, exc, connection_invalidated=invalidated) from exc
+            wrapper = _wrapper_for(type(exc))
+            raise wrapper(form.sql, arguments, exc, connection_invalidated=invalidated) from exc
         finally:
             cursor.close()
         keys, typed = self.keys, form.typed
