@@ -13,6 +13,7 @@ from rdap.models.domain import (
     IdnTable,
     NonDelegatedName,
 )
+from rdap.models.message import ContactMessage
 from rdap.models.nameserver import Host, HostAddress
 from rdap.models.registrar import Registrar
 from rdap.models.registry import ContactTld, Deposit, HostTld, RegistrarTld, Tld
@@ -23,6 +24,7 @@ __all__ = [
     "Base",
     "Complaint",
     "Contact",
+    "ContactMessage",
     "ContactTld",
     "Deposit",
     "DnsKey",

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rdap.views import errors, framing, headers, health, openapi, rdap, registrar, terms, urls
+from rdap.views import (
+    errors,
+    framing,
+    headers,
+    health,
+    openapi,
+    rdap,
+    registrar,
+    terms,
+    urls,
+    web,
+)
 
 
 def register(app: Flask) -> None:
@@ -20,4 +31,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(terms.blueprint)
+    app.register_blueprint(web.blueprint)
     errors.register(app)

@@ -14,6 +14,7 @@ from rdap.render import rdap_json
 from rdap.repository import Repository
 from rdap.runtime import Runtime
 from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
+from rdap.views import web
 from rdap.views.identity import identify, principal
 from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url, request_url
@@ -106,6 +107,8 @@ def rdap_search(path: str) -> Response:
 @blueprint.route("/<path:path>", methods=["GET"])
 @limit_rdap(LOOKUP)
 def rdap_query(path: str) -> Response:
+    if web.wants_html() and path == "":
+        return web.home()
     if len(path) > MAX_PATH_LENGTH:
         raise QueryError("the query is too long")
     segments = path.split("/")

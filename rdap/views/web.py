@@ -1,0 +1,257 @@
+"""The web channel: HTML pages for people (lookup, contact form, disclosure-request process),
+negotiated on the RDAP paths by Accept; thin views over the same pipeline and services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, current_app, request
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms.validators import ValidationError as CsrfInvalid
+
+from rdap import relay
+from rdap.disclosure_process import Timelines, describe
+from rdap.errors import PayloadTooLarge, QueryError, RdapError
+from rdap.render.html import MEDIA_TYPE, NavItem, Pages, Site
+from rdap.runtime import Runtime
+from rdap.views.identity import identify
+from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
+from rdap.views.urls import base_url
+
+blueprint = Blueprint("web", __name__)
+blueprint.before_request(identify)
+
+EXTENSION = "rdapd.web"
+HTML = "text/html"
+# What RDAP clients ask for; a browser's Accept prefers text/html over its */*.
+RDAP_TYPES = ("application/rdap+json", "application/json")
+# Form bodies the web pages accept (the longest is a 5000-character message).
+MAX_FORM = 32 * 1024
+
+# No script at all, styles from our own origin only, forms post only to us, never framed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+SEARCH_KINDS = (("domain", "Domain"), ("nameserver", "Name server"), ("registrar", "Registrar"))
+
+
+def init_web(app: Flask, runtime: Runtime) -> None:
+    """Signed sessions (for CSRF tokens and sign-in): Secure, HttpOnly, SameSite=Lax cookies
+    under a key derived from the server secret, so every server of the service shares it."""
+    app.secret_key = hmac.new(runtime.secret, b"rdapd web session", hashlib.sha256).hexdigest()
+    app.config.update(
+        SESSION_COOKIE_NAME="rdapd_session",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=3600,
+    )
+    app.extensions[EXTENSION] = Pages(Site(operator_name=runtime.profile.operator_name))
+    app.after_request(secure_html)
+
+
+def _runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["rdapd"]
+    return rt
+
+
+def pages() -> Pages:
+    found: Pages = current_app.extensions[EXTENSION]
+    return found
+
+
+def wants_html() -> bool:
+    """A browser (text/html preferred over what RDAP clients take); RDAP clients and `*/*`
+    get RDAP JSON."""
+    return request.accept_mimetypes.best_match([*RDAP_TYPES, HTML]) == HTML
+
+
+def secure_html(response: Response) -> Response:
+    """Every HTML answer: the strict CSP, no referrer, no sniffing, never framed."""
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == HTML:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def page(
+    template: str,
+    title: str,
+    *,
+    status: int = 200,
+    context: Mapping[str, Any] | None = None,
+    private: bool = False,
+) -> Response:
+    """A rendered page. `private`: it holds a form token or a signed-in user's data, so no
+    cache may keep it."""
+    body = pages().render(template, base_url=base_url(), title=title, nav=_nav(), context=context)
+    response = Response(body, status=status, mimetype=HTML)
+    response.content_type = MEDIA_TYPE
+    response.vary.add("Accept")
+    response.vary.add("Cookie")
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _nav() -> tuple[NavItem, ...]:
+    return ()
+
+
+def error_page(error: RdapError) -> Response:
+    """An error for a browser: a page in words, with the RDAP status; never the caller's input."""
+    return page(
+        "web/error.html",
+        error.title,
+        status=error.status,
+        context={
+            "message": error.description,
+            "show_search": error.status in (400, 404),
+            "search_kinds": SEARCH_KINDS,
+            "query": "",
+            "kind": "domain",
+        },
+    )
+
+
+def home() -> Response:
+    return page(
+        "web/home.html",
+        "Registration data lookup",
+        context={"search_kinds": SEARCH_KINDS, "query": "", "kind": "domain"},
+    )
+
+
+@blueprint.get("/search")
+@limit_rdap(LOOKUP)
+def search() -> Response:
+    """The search box: a domain or name server goes to its lookup page; a registrar to its page
+    by IANA ID, or to the registrar search by name."""
+    query = request.args.get("q", "").strip()
+    kind = request.args.get("kind", "domain")
+    if not query or kind not in dict(SEARCH_KINDS) or len(query) > 253:
+        return page(
+            "web/error.html",
+            "Nothing to look up",
+            status=400,
+            context={
+                "message": "Enter a domain name, a name server or a registrar.",
+                "show_search": True,
+                "search_kinds": SEARCH_KINDS,
+                "query": "",
+                "kind": "domain",
+            },
+        )
+    if kind == "registrar":
+        target = (
+            f"/entity/{quote(query)}"
+            if query.isdigit()
+            else f"/entities?fn={quote(query.rstrip('*') + '*')}"
+        )
+    else:
+        target = f"/{kind}/{quote(query.rstrip('.'))}"
+    response = Response(status=303)
+    response.headers["Location"] = base_url() + target
+    return response
+
+
+@blueprint.get("/disclosure-policy")
+@limit_rdap(LOOKUP)
+def disclosure_policy() -> Response:
+    rt = _runtime()
+    process = describe(rt.profile, rt.policy, Timelines())
+    return page(
+        "web/disclosure_policy.html",
+        "How to request disclosure",
+        context={"process": process},
+    )
+
+
+# --- the contact form (the vCard contact-uri every hidden email points to) -------------------
+
+_CONTACT_LABELS = {
+    "domain": "Domain",
+    "role": "Contact",
+    "sender_name": "Your name",
+    "sender_email": "Your email address",
+    "subject": "Subject",
+    "body": "Message",
+    "_schema": "Form",
+}
+
+
+def _contact_form(
+    form: Mapping[str, str], errors: Mapping[str, list[str]], status: int = 200
+) -> Response:
+    values = {name: form.get(name, "") for name in _CONTACT_LABELS}
+    if values["role"] not in relay.ROLES:
+        values["role"] = relay.ROLES[0]
+    return page(
+        "web/contact.html",
+        "Write to a domain's contact",
+        status=status,
+        private=True,
+        context={
+            "form": values,
+            "errors": errors,
+            "labels": _CONTACT_LABELS,
+            "roles": relay.ROLES,
+            "csrf_token": generate_csrf(),
+        },
+    )
+
+
+@blueprint.get("/contact")
+@limit_rdap(LOOKUP)
+def contact() -> Response:
+    return _contact_form(
+        {"domain": request.args.get("domain", "")[:253], "role": request.args.get("role", "")},
+        {},
+    )
+
+
+def check_csrf() -> None:
+    """Every form the web pages post carries the session's CSRF token (flask-wtf)."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (CsrfInvalid, CSRFError):
+        raise CsrfRefused() from None
+
+
+class CsrfRefused(QueryError):
+    """A form without this session's token (expired, or posted from another site): 400."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the form has expired or was not sent from this site; load it again and resend it",
+            title="Form expired",
+        )
+
+
+def read_form() -> Mapping[str, str]:
+    if request.content_length is not None and request.content_length > MAX_FORM:
+        raise PayloadTooLarge(f"forms are limited to {MAX_FORM} bytes")
+    check_csrf()
+    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+
+
+@blueprint.post("/contact")
+@limit_rdap(SEARCH)
+def send_contact() -> Response:
+    form = read_form()
+    try:
+        with _runtime().db.session_scope() as session:
+            message = relay.submit(session, form, now=dt.datetime.now(dt.UTC))
+            sent = {"domain": message.domain, "role": message.role}
+    except relay.MessageInvalid as exc:
+        return _contact_form(form, exc.errors, status=422)
+    return page("web/contact_sent.html", "Message queued", private=True, context=sent)
