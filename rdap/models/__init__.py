@@ -15,12 +15,14 @@ from rdap.models.domain import (
 )
 from rdap.models.message import ContactMessage
 from rdap.models.nameserver import Host, HostAddress
+from rdap.models.person import AuthorizationCode, Person
 from rdap.models.registrar import Registrar
 from rdap.models.registry import ContactTld, Deposit, HostTld, RegistrarTld, Tld
 
 __all__ = [
     "LEGAL",
     "NATURAL",
+    "AuthorizationCode",
     "Base",
     "Complaint",
     "Contact",
@@ -38,6 +40,7 @@ __all__ = [
     "IdnTable",
     "NonDelegatedName",
     "OAuthClient",
+    "Person",
     "PostalInfo",
     "Registrar",
     "RegistrarTld",

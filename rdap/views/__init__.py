@@ -12,6 +12,7 @@ from rdap.views import (
     openapi,
     rdap,
     registrar,
+    signin,
     terms,
     urls,
     web,
@@ -32,4 +33,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(terms.blueprint)
     app.register_blueprint(web.blueprint)
+    if app.extensions["rdapd"].settings.oauth_enabled:
+        app.register_blueprint(signin.blueprint)
     errors.register(app)

@@ -10,21 +10,22 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as CsrfInvalid
 
 from rdap import relay
+from rdap.auth import Claims
 from rdap.disclosure_process import Timelines, describe
-from rdap.errors import PayloadTooLarge, QueryError, RdapError
+from rdap.errors import PayloadTooLarge, QueryError, RdapError, Unauthorized
+from rdap.principal import ANONYMOUS, Principal, principal_for
 from rdap.render.html import MEDIA_TYPE, NavItem, Pages, Site
 from rdap.runtime import Runtime
 from rdap.views.identity import identify
-from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
+from rdap.views.ratelimit import LOOKUP, PRINCIPAL_ATTR, SEARCH, limit_rdap
 from rdap.views.urls import base_url
 
 blueprint = Blueprint("web", __name__)
-blueprint.before_request(identify)
 
 EXTENSION = "rdapd.web"
 HTML = "text/html"
@@ -55,6 +56,68 @@ def init_web(app: Flask, runtime: Runtime) -> None:
     )
     app.extensions[EXTENSION] = Pages(Site(operator_name=runtime.profile.operator_name))
     app.after_request(secure_html)
+
+
+# The session member holding a signed-in person's verified claims (rdap.views.signin).
+SESSION_KEY = "person"
+
+
+def _held() -> dict[str, Any] | None:
+    held = session.get(SESSION_KEY)
+    if not isinstance(held, dict) or held.get("exp", 0) <= dt.datetime.now(dt.UTC).timestamp():
+        return None
+    return held
+
+
+def signed_in() -> dict[str, Any] | None:
+    """The signed-in person's claims, if the session holds unexpired ones of an account that
+    is still active (checked once per request)."""
+    if session_principal() is ANONYMOUS:
+        return None
+    return _held()
+
+
+def session_principal() -> Principal:
+    """The signed-in person as the pipeline sees them: the claims their sign-in token carried,
+    checked against their client on every request, so a disabled person is out at once."""
+    if "session_principal" not in g:
+        g.session_principal = _session_principal()
+    found: Principal = g.session_principal
+    return found
+
+
+def _session_principal() -> Principal:
+    held = _held()
+    if held is None:
+        return ANONYMOUS
+    claims = Claims(
+        issuer=held["iss"],
+        subject=held["sub"],
+        token_id=held["jti"],
+        role=held["role"],
+        purposes=frozenset(held["purposes"]),
+        do_not_track=False,
+        expires_at=dt.datetime.fromtimestamp(held["exp"], dt.UTC),
+        scope="rdap",
+        client_id=held["client_id"],
+    )
+    try:
+        with _runtime().db.read_connection() as connection:
+            return principal_for(claims, purpose=None, connection=connection)
+    except Unauthorized:
+        session.pop(SESSION_KEY, None)
+        return ANONYMOUS
+
+
+def identify_person() -> None:
+    """Who asks for a page: the signed-in person (the session), else a bearer token's holder,
+    else the public."""
+    identify()
+    if g.get(PRINCIPAL_ATTR) in (None, ANONYMOUS):
+        g.principal = session_principal()
+
+
+blueprint.before_request(identify_person)
 
 
 def _runtime() -> Runtime:
@@ -93,7 +156,18 @@ def page(
 ) -> Response:
     """A rendered page. `private`: it holds a form token or a signed-in user's data, so no
     cache may keep it."""
-    body = pages().render(template, base_url=base_url(), title=title, nav=_nav(), context=context)
+    person = signed_in()
+    extra: dict[str, Any] = {"person": None}
+    if person is not None:
+        private = True  # a page with a signed-in person's name and sign-out token
+        extra = {"person": person, "signout_token": generate_csrf()}
+    body = pages().render(
+        template,
+        base_url=base_url(),
+        title=title,
+        nav=_nav(person),
+        context={**extra, **(context or {})},
+    )
     response = Response(body, status=status, mimetype=HTML)
     response.content_type = MEDIA_TYPE
     response.vary.add("Accept")
@@ -103,7 +177,9 @@ def page(
     return response
 
 
-def _nav() -> tuple[NavItem, ...]:
+def _nav(person: Mapping[str, Any] | None) -> tuple[NavItem, ...]:
+    if person is None:
+        return (NavItem("/signin", "Sign in"),)
     return ()
 
 
