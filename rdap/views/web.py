@@ -14,10 +14,10 @@ from flask import Blueprint, Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as CsrfInvalid
 
-from rdap import relay
+from rdap import complaints, relay
 from rdap.auth import Claims
 from rdap.disclosure_process import Timelines, describe
-from rdap.errors import PayloadTooLarge, QueryError, RdapError, Unauthorized
+from rdap.errors import NotFound, PayloadTooLarge, QueryError, RdapError, Unauthorized
 from rdap.principal import ANONYMOUS, Principal, principal_for
 from rdap.render.html import MEDIA_TYPE, NavItem, Pages, Site
 from rdap.runtime import Runtime
@@ -331,3 +331,74 @@ def send_contact() -> Response:
     except relay.MessageInvalid as exc:
         return _contact_form(form, exc.errors, status=422)
     return page("web/contact_sent.html", "Message queued", private=True, context=sent)
+
+
+# --- inaccuracy complaints (the complaints service, as POST /complaints uses it) ------------
+
+_FIELD_LABELS = {
+    "name": "Name",
+    "org": "Organisation",
+    "street": "Street",
+    "city": "City",
+    "state": "State or province",
+    "postal_code": "Postal code",
+    "country": "Country",
+    "voice": "Phone",
+    "fax": "Fax",
+    "email": "Email",
+}
+_COMPLAINT_CHOICES = tuple(
+    (role, tuple((f"{role}.{field}", _FIELD_LABELS[field]) for field in complaints.CONTACT_FIELDS))
+    for role in complaints.CONTACT_ROLES
+)
+
+
+def _complaint_form(form: Mapping[str, Any], error: str | None, status: int = 200) -> Response:
+    values = {
+        "domain": str(form.get("domain", ""))[:253],
+        "fields": list(form.get("fields", [])),
+        "description": str(form.get("description", "")),
+        "reporterEmail": str(form.get("reporterEmail", "")),
+    }
+    return page(
+        "web/complaint.html",
+        "Report inaccurate data",
+        status=status,
+        private=True,
+        context={
+            "form": values,
+            "error": error,
+            "choices": _COMPLAINT_CHOICES,
+            "csrf_token": generate_csrf(),
+        },
+    )
+
+
+@blueprint.get("/complaints/new")
+@limit_rdap(LOOKUP)
+def complaint_form() -> Response:
+    return _complaint_form({"domain": request.args.get("domain", "")}, None)
+
+
+@blueprint.post("/complaints/new")
+@limit_rdap(SEARCH)
+def send_complaint() -> Response:
+    read_form()
+    body: dict[str, Any] = {
+        "domain": request.form.get("domain", ""),
+        "fields": request.form.getlist("fields"),
+        "description": request.form.get("description", ""),
+        "reporterEmail": request.form.get("reporterEmail") or None,
+    }
+    try:
+        with _runtime().db.session_scope() as db_session:
+            complaint = complaints.submit(db_session, body, now=dt.datetime.now(dt.UTC))
+            sent = {"domain": complaint.domain, "id": complaint.id}
+    except (QueryError, NotFound) as exc:
+        return _complaint_form(body, exc.description, status=exc.status)
+    return page(
+        "web/complaint_sent.html",
+        "Report received",
+        private=True,
+        context={"domain": sent["domain"], "status_url": f"{base_url()}/complaints/{sent['id']}"},
+    )

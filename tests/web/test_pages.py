@@ -200,3 +200,37 @@ def test_form_errors_are_per_field_and_escaped(client, db, domain) -> None:  # t
     assert "not registered in this registry" in response.get_data(as_text=True)
     with db.read_scope() as session:
         assert session.scalars(select(ContactMessage)).first() is None
+
+
+def test_the_complaint_form_calls_the_complaints_service(client, db, domain) -> None:  # type: ignore[no-untyped-def]
+    from rdap.models import Complaint
+
+    page = client.get(f"/complaints/new?domain={domain.ldh_name}", headers=BROWSER)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert f'value="{domain.ldh_name}"' in text
+    token = _token(text)
+    bad = client.post(
+        "/complaints/new",
+        data={"csrf_token": token, "domain": domain.ldh_name, "description": "wrong"},
+        headers=BROWSER,
+    )
+    assert bad.status_code == 400
+    assert "check these fields: fields" in bad.get_data(as_text=True)
+    sent = client.post(
+        "/complaints/new",
+        data={
+            "csrf_token": token,
+            "domain": domain.ldh_name,
+            "fields": ["registrant.email", "technical.voice"],
+            "description": "The registrant's mailbox bounces.",
+        },
+        headers=BROWSER,
+    )
+    assert sent.status_code == 200, sent.get_data(as_text=True)
+    with db.read_scope() as session:
+        stored = session.scalars(select(Complaint)).one()
+        assert stored.fields == ["registrant.email", "technical.voice"]
+        assert stored.domain == domain.ldh_name
+        status_url = f"http://localhost/complaints/{stored.id}"
+    assert status_url in sent.get_data(as_text=True)
