@@ -2,7 +2,9 @@
 # Build:   docker build -t rdapd .
 # Migrate: docker run --rm -e RDAP_DATABASE_URL=postgresql://... rdapd rdapd db upgrade
 # Serve:   docker run -p 8080:8080 -e RDAP_DATABASE_URL=... -e RDAP_SECRET_KEY=... rdapd
-# WHOIS:   docker run -p 43:43 -e RDAP_DATABASE_URL=... rdapd rdapd whois --bind 0.0.0.0:43
+# WHOIS:   docker run -p 43:43 -e RDAP_DATABASE_URL=... -e RDAP_BASE_URL=https://rdap.example \
+#            --sysctl net.ipv4.ip_unprivileged_port_start=0 rdapd rdapd whois --bind 0.0.0.0:43
+#          (a second process from the same image; the sysctl lets the non-root user bind 43)
 # Migrations are a release step of their own; the server never changes the schema on boot.
 
 FROM python:3.11-slim-bookworm AS build

@@ -118,14 +118,36 @@ def serve_command(bind: str, workers: int) -> None:
 COMMANDS.append(serve_command)
 
 
+@click.command("whois")
+@click.option(
+    "--bind", default="127.0.0.1:4343", show_default=True, help="HOST:PORT (43 in production)"
+)
+def whois_command(bind: str) -> None:
+    """Serve WHOIS on port 43 (RFC 3912): the public view, as RDAP gives it."""
+    from rdap.app import runtime_of
+    from rdap.whois import serve_from_runtime
+
+    try:
+        serve_from_runtime(runtime_of(current_app), bind)
+    except (ValueError, OSError) as exc:
+        click.echo(f"rdapd: whois: {exc}", err=True)
+        sys.exit(1)
+
+
+COMMANDS.append(whois_command)
+
+
 @click.command("demo")
 @click.option("--size", default=2000, show_default=True, help="domains in the demo registry")
 @click.option("--tld", default="post", show_default=True, help="the demo TLD")
 @click.option("--seed", default=1, show_default=True, help="seed of the generated registry")
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="RDAP HOST:PORT")
+@click.option("--whois-bind", default="127.0.0.1:4343", show_default=True, help="WHOIS HOST:PORT")
 @click.option("--no-serve", is_flag=True, help="load the demo registry and exit")
-def demo_command(size: int, tld: str, seed: int, bind: str, no_serve: bool) -> None:
-    """Load a generated registry into the embedded database and serve it on localhost."""
+def demo_command(
+    *, size: int, tld: str, seed: int, bind: str, whois_bind: str, no_serve: bool
+) -> None:
+    """Load a generated registry into the embedded database; serve RDAP and WHOIS on it."""
     from rdap import demo
     from rdap.app import runtime_of
     from rdap.errors import DepositError
@@ -142,12 +164,20 @@ def demo_command(size: int, tld: str, seed: int, bind: str, no_serve: bool) -> N
     click.echo("try:")
     for url in demo.examples(runtime, base):
         click.echo(f"  curl -s '{url}'")
+    for command in demo.whois_examples(runtime, whois_bind):
+        click.echo(f"  {command}")
     if no_serve:
         return
+    from rdap.counters import shared_counters
     from rdap.serve import serve
 
-    click.echo(f"serving RDAP on http://{bind} (Ctrl-C stops)")
-    serve(runtime.settings, bind)
+    # Both servers count in one storage, chosen here before either starts (no race for it).
+    with (
+        shared_counters(runtime.settings, processes=1) as counted,
+        demo.whois_beside(whois_bind, base, counted.ratelimit_storage_uri),
+    ):
+        click.echo(f"serving RDAP on http://{bind} and WHOIS on {whois_bind} (Ctrl-C stops)")
+        serve(counted, bind)
 
 
 COMMANDS.append(demo_command)

@@ -9,7 +9,14 @@ from collections.abc import Callable
 from rdap import document as doc
 from rdap.errors import NotFound
 from rdap.principal import Principal
-from rdap.query import DomainLookup, EntityLookup, HelpQuery, NameserverLookup, Query
+from rdap.query import (
+    DomainLookup,
+    EntityLookup,
+    HelpQuery,
+    NameserverLookup,
+    Query,
+    RegistrarLookup,
+)
 from rdap.redaction import Policy, RedactedDocument, redact
 from rdap.repository import Repository
 
@@ -39,19 +46,18 @@ def verification_for(policy: Policy, principal: Principal) -> Verification:
 
 @dataclasses.dataclass(frozen=True)
 class LookupContext:
-    """Per-request facts the pipeline needs: where links point, and the time."""
+    """What one answer needs from the channel that asks: the time, and the channel's links.
 
-    base_url: str
-    request_url: str
+    The channel builds `links` (where self links point, and the `value` every link carries): an
+    HTTP request has a base URL and its own URL, port 43 only the service's public base URL.
+    One Links object per answer: documents of one answer share parts keyed by it."""
+
     now: dt.datetime
+    links: doc.Links
+    # The operator's contact form for redacted contacts ({base_url}, {domain}, {role}); empty:
+    # none is offered.
     contact_uri_template: str = ""
     help_description: tuple[str, ...] = ()
-    # One Links object per request: documents of one answer share parts keyed by it.
-    links: doc.Links = dataclasses.field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        links = doc.Links(base_url=self.base_url, request_url=self.request_url)
-        object.__setattr__(self, "links", links)
 
 
 def full_document(
@@ -76,6 +82,15 @@ def full_document(
         built = doc.nameserver_document(host, repo.registrar(host.registrar_id), links)
     elif isinstance(query, EntityLookup):
         built = _entity(query.handle, repo, links, verification)
+    elif isinstance(query, RegistrarLookup):
+        registrar = (
+            repo.registrar_by_iana_id(query.iana_id)
+            if query.iana_id is not None
+            else repo.registrar_by_name(query.name or "")
+        )
+        if registrar is None:
+            raise NotFound("no such registrar in this registry")
+        built = doc.registrar_document(registrar, links)
     else:  # pragma: no cover - Query is a closed union
         raise TypeError(f"unsupported query {query!r}")
     return doc.stamp_database_update(built, repo.database_updated_at())
@@ -117,7 +132,7 @@ def redact_for(
     contact_uri = None
     if ctx.contact_uri_template and full.subject.object_class == "domain":
         # Contacts in domain answers get the operator's form, naming the domain and role only.
-        contact_uri = ctx.contact_uri_template.replace("{base_url}", ctx.base_url).replace(
+        contact_uri = ctx.contact_uri_template.replace("{base_url}", ctx.links.base_url).replace(
             "{domain}", full.subject.key
         )
     return redact(full, principal, policy, now=ctx.now, contact_uri=contact_uri)

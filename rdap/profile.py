@@ -24,6 +24,23 @@ class Notice:
 
 
 @dataclasses.dataclass(frozen=True)
+class WhoisProfile:
+    """What port-43 answers say besides the data (the [whois] table); every default is neutral:
+    a gTLD operator names ICANN's placeholder, status URLs and complaint form there."""
+
+    # The value a hidden field shows.
+    placeholder: str = "REDACTED FOR PRIVACY"
+    # Written after each domain status, "{status}" being the EPP status; empty: the status only.
+    status_url: str = ""
+    # The "URL of the ICANN Whois Inaccuracy Complaint Form" line of domain answers; empty: none.
+    inaccuracy_form_url: str = ""
+    # Lines after a domain answer's last-update line.
+    domain_notice: tuple[str, ...] = ()
+    # The terms of use, at the end of every answer.
+    terms_of_use: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class Profile:
     operator_name: str
     port43: str
@@ -35,6 +52,7 @@ class Profile:
     # The terms of service served at {base_url}/terms: a title and its paragraphs.
     terms_title: str = "Terms of Service"
     terms: tuple[str, ...] = ()
+    whois: WhoisProfile = WhoisProfile()
     # The disclosure-request process page ({base_url}/disclosure-policy): how answers are
     # delivered and where to ask questions, one string per paragraph.
     disclosure_delivery: tuple[str, ...] = ()
@@ -85,7 +103,25 @@ def load_profile(path: Path) -> Profile:
     ]
     if not terms_text and any(href.startswith(TERMS_HREF) for href in local_terms):
         raise ProfileError(f"{path}: links point to {TERMS_HREF} but [terms] has no text")
+    whois = data.get("whois", {})
+    if not isinstance(whois, dict):
+        raise ProfileError(f"{path}: [whois] must be a table")
+    unknown = set(whois) - {f.name for f in dataclasses.fields(WhoisProfile)}
+    if unknown:
+        raise ProfileError(f"{path}: [whois] has unknown keys {sorted(unknown)}")
+    texts = {k: v for k, v in whois.items() if k not in ("domain_notice", "terms_of_use")}
+    for key, value in texts.items():
+        if not isinstance(value, str):
+            raise ProfileError(f"{path}: [whois] {key} must be a string")
+    whois_profile = WhoisProfile(
+        **texts,
+        domain_notice=_strings(whois.get("domain_notice", []), "[whois] domain_notice"),
+        terms_of_use=_strings(whois.get("terms_of_use", []), "[whois] terms_of_use"),
+    )
+    if not whois_profile.placeholder.strip():
+        raise ProfileError(f"{path}: [whois] placeholder must not be empty")
     return Profile(
+        whois=whois_profile,
         operator_name=str(operator.get("name", "")),
         port43=str(operator.get("port43", "")),
         contact_uri=str(operator.get("contact_uri", "")),

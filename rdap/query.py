@@ -49,11 +49,19 @@ class EntityLookup:
 
 
 @dataclasses.dataclass(frozen=True)
+class RegistrarLookup:
+    """A registrar by its IANA Registrar ID or by its name (port 43 asks both ways)."""
+
+    iana_id: int | None = None
+    name: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class HelpQuery:
     pass
 
 
-Query = DomainLookup | NameserverLookup | EntityLookup | HelpQuery
+Query = DomainLookup | NameserverLookup | EntityLookup | RegistrarLookup | HelpQuery
 
 # RFC 9082 path segments this server knows but does not serve (IP networks, autnums).
 UNSUPPORTED_LOOKUPS = frozenset({"ip", "autnum"})
@@ -154,6 +162,60 @@ def parse_path(segments: list[str]) -> Query:
     if kind in UNSUPPORTED_LOOKUPS:
         raise NotImplementedQuery(f"this server does not serve /{kind}/ queries")
     raise QueryError("not an RDAP query this server understands; see /help")
+
+
+# --- port 43 (RFC 3912 leaves the query syntax to the server) -----------------------------
+MAX_REGISTRAR_NAME = 255
+WHOIS_KEYWORDS = ("domain", "nameserver", "registrar")
+
+
+def parse_whois(line: str) -> tuple[Query, ...]:
+    """A WHOIS query line (decoded, without its CRLF) → the queries to try, in order.
+
+    `domain NAME`, `nameserver NAME` and `registrar NAME-OR-IANA-ID` say what is asked; the
+    keyword is optional. Without one, text with a dot and no space is a domain name or else a
+    name server name, digits are an IANA Registrar ID, and any other text is a registrar's
+    name. Names are A-labels or U-labels, any case, with at most one trailing dot.
+    """
+    text = " ".join(line.split())  # runs of whitespace count as one space; ends trimmed
+    if not text:
+        raise QueryError("empty query; send a domain name, a name server or a registrar")
+    _reject_controls(text)
+    keyword, _, rest = text.partition(" ")
+    keyword = keyword.lower()
+    if keyword == "registrar" and rest:
+        named = _registrar_lookup(rest)
+        if named.name is None:
+            return (named,)
+        return named, _registrar_lookup(text)  # "Registrar A" may be a registrar's own name
+    if keyword in ("domain", "nameserver") and rest:
+        if " " in rest:
+            raise QueryError(f"{keyword} takes one name")
+        name, as_unicode = _whois_name(rest)
+        if keyword == "domain":
+            return (DomainLookup(name, as_unicode),)
+        return (NameserverLookup(name, as_unicode),)
+    if " " not in text and "." in text:
+        name, as_unicode = _whois_name(text)
+        return DomainLookup(name, as_unicode), NameserverLookup(name, as_unicode)
+    return (_registrar_lookup(text),)
+
+
+def _whois_name(raw: str) -> tuple[DomainName, bool]:
+    name, as_unicode = parse_domain_name(raw)
+    if "." not in name.ldh:
+        raise QueryError("a domain or name server name needs at least two labels")
+    return name, as_unicode
+
+
+def _registrar_lookup(text: str) -> RegistrarLookup:
+    if text.isascii() and text.isdigit():
+        if len(text) > 9:
+            raise QueryError("an IANA Registrar ID has at most 9 digits")
+        return RegistrarLookup(iana_id=int(text))
+    if len(text) > MAX_REGISTRAR_NAME:
+        raise QueryError(f"a registrar name has at most {MAX_REGISTRAR_NAME} characters")
+    return RegistrarLookup(name=text)
 
 
 # --- searches (RFC 9082 §3.2, RFC 8977 paging/sorting, RFC 8982 subsetting, RFC 9536) ---------

@@ -259,6 +259,14 @@ REGISTRAR_BY_ID = select(*_REGISTRAR_COLUMNS).where(R.c.id == bindparam("id"))
 REGISTRAR_BY_IANA_ID = (
     select(*_REGISTRAR_COLUMNS).where(R.c.iana_id == bindparam("iana_id")).order_by(R.c.id).limit(1)
 )
+# Registrars by name (port 43): ASCII case folded; a registry has a few hundred registrars, so
+# no index. Names are not unique: the oldest registrar of a name answers.
+REGISTRAR_BY_NAME = (
+    select(*_REGISTRAR_COLUMNS)
+    .where(func.lower(R.c.name) == func.lower(bindparam("name")))
+    .order_by(R.c.id)
+    .limit(1)
+)
 DATABASE_UPDATED_AT = select(func.max(models.Deposit.imported_at))
 _ROOT: BindParameter[Any] = bindparam("root")
 VARIANTS_REGISTERED = (
@@ -445,6 +453,10 @@ class Repository:
 
     def registrar_by_iana_id(self, iana_id: int) -> RegistrarRecord | None:
         rows = self._all(REGISTRAR_BY_IANA_ID, iana_id=iana_id)
+        return _registrar(rows[0]) if rows else None
+
+    def registrar_by_name(self, name: str) -> RegistrarRecord | None:
+        rows = self._all(REGISTRAR_BY_NAME, name=name)
         return _registrar(rows[0]) if rows else None
 
     def contact_domains(self, contact_id: int) -> list[str]:

@@ -26,6 +26,7 @@ from rdap.lookup import LookupContext, redact_for, verification_for
 from rdap.paging import CursorCodec
 from rdap.principal import Principal
 from rdap.query import (
+    FIELD_SET_MEMBERS,
     DomainSearch,
     EntitySearch,
     NamePattern,
@@ -101,6 +102,18 @@ class SearchPage:
     sorts: dict[str, str]  # available sort property → JSONPath
     field_set: str
     reverse: bool = False
+
+    @property
+    def current_sort(self) -> str | None:
+        """The sort in effect as RFC 8977 writes it: "name", "name:d"."""
+        if self.sort is None:
+            return None
+        return self.sort.property + (":d" if self.sort.descending else "")
+
+    @property
+    def members(self) -> frozenset[str] | None:
+        """The top-level members each result keeps (RFC 8982); None: all of them."""
+        return FIELD_SET_MEMBERS.get(self.field_set)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Database faults on real PostgreSQL servers started here: a hung primary (SIGSTOP) answers 503
-in about the database timeout and recovers by itself; lookups read from a streaming replica, and
-one that stops or falls behind is skipped."""
+(one line on port 43) in about the database timeout and recovers by itself; lookups read from a
+streaming replica, and one that stops or falls behind is skipped."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,9 @@ from sqlalchemy import text
 
 from rdap import create_app, migrate
 from rdap.db import Database, DatabaseTimeout
+from rdap.runtime import Runtime
 from rdap.settings import Settings
+from rdap.whois import WhoisService
 from tests import factories
 from tests.pgcluster import Cluster, wait_for
 
@@ -212,3 +215,35 @@ def test_a_replica_behind_is_skipped(primary: Cluster, replica: Cluster) -> None
     finally:
         db.dispose()
         standby.dispose()
+
+
+def test_port_43_answers_a_frozen_database_with_one_line_and_recovers(
+    tmp_path: Path, primary: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        database_url=primary.url,
+        database_timeout=TIMEOUT,
+        secret_key="test-secret-key-0123456789abcdef",
+        ratelimit_enabled=False,
+    )
+    runtime = Runtime.build(settings)
+    service = WhoisService(runtime, base_url="https://rdap.example")
+    try:
+        assert service.answer("example.post", "ip:192.0.2.1").startswith(b"Domain Name: ")
+        with primary.frozen(), caplog.at_level(logging.ERROR, logger="rdap.whois"):
+            started = time.monotonic()
+            answer = service.answer("example.post", "ip:192.0.2.1")
+            elapsed = time.monotonic() - started
+        assert answer == (
+            b"Service Unavailable: the registry database is not available; try again later\r\n"
+        )
+        assert elapsed < 3 * TIMEOUT + 1  # the unit of work is cut, not waited for
+        assert "DatabaseTimeout" in caplog.text
+        assert "example" not in caplog.text
+        wait_for(
+            lambda: service.answer("example.post", "ip:192.0.2.1").startswith(b"Domain Name: "),
+            timeout=10,
+        )
+    finally:
+        runtime.db.dispose()

@@ -28,7 +28,10 @@ STAGES = [
     "redaction/engine.py",
     "redaction/policy.py",
     "redaction/jsonpath.py",
+    "render/__init__.py",
     "render/rdap_json.py",
+    "render/contacts.py",
+    "render/whois_text.py",
     "escrow/parser.py",
     "escrow/loader.py",
     "escrow/generator.py",
@@ -57,7 +60,10 @@ def test_stage_imports_no_channel_code(module: str) -> None:
 def test_renderers_refuse_unredacted_documents() -> None:
     from rdap.document import FullDocument, Subject
     from rdap.profile import load_profile
+    from rdap.redaction import load_policy
     from rdap.render import rdap_json
+    from rdap.render.contacts import ContactReader
+    from rdap.render.whois_text import WhoisText
     from rdap.search import SearchPage
     from rdap.settings import Settings
 
@@ -71,3 +77,34 @@ def test_renderers_refuse_unredacted_documents() -> None:
     page = SearchPage("domainSearchResults", (full,), 1, 1, None, None, None, {}, "full")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         rdap_json.render_search(page, profile=profile, base_url="", request_url="")
+    whois = WhoisText(
+        ContactReader.for_policy(load_policy(Settings().policies_path)), profile.whois
+    )
+    with pytest.raises(TypeError):
+        whois.render(full)  # type: ignore[arg-type]
+
+
+def test_renderers_do_not_reach_into_stages() -> None:
+    """Renderers see redacted documents and what their channel hands them, not the query,
+    search or repository stages (nor the database behind them)."""
+    for module in (
+        "render/__init__.py",
+        "render/rdap_json.py",
+        "render/contacts.py",
+        "render/whois_text.py",
+    ):
+        imported = _imports(PACKAGE_ROOT / module)
+        reached = {
+            n
+            for n in imported
+            if n
+            in (
+                "rdap.query",
+                "rdap.search",
+                "rdap.repository",
+                "rdap.lookup",
+                "rdap.db",
+                "sqlalchemy",
+            )
+        }
+        assert reached == set(), module

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import orjson
@@ -11,7 +10,7 @@ import pytest
 from rdap import document as doc
 from rdap import models
 from rdap.db import Database
-from rdap.lookup import LookupContext, verification_for
+from rdap.lookup import LookupContext, redact_for, verification_for
 from rdap.principal import ANONYMOUS, REGISTRAR, REQUESTER, STAFF, Principal
 from rdap.records import DomainRecord
 from rdap.redaction import Policy, load_policy, redact
@@ -124,13 +123,41 @@ def test_parts_shared_across_a_page_change_no_answer(db: Database) -> None:
         }
 
 
-def test_a_request_has_one_links_object() -> None:
-    """Shared parts are keyed by the Links object: a new one per access would share nothing."""
+def test_the_channel_supplies_the_links_and_the_contact_form_base() -> None:
+    """Shared parts are keyed by the Links object the channel hands in; the contact form's
+    {base_url} is that object's base URL (port 43 has no request URL, only a base)."""
     ctx = LookupContext(
-        base_url="https://rdap.example", request_url="https://rdap.example/x", now=NOW
+        now=NOW, links=LINKS, contact_uri_template="{base_url}/contact?d={domain}&r={role}"
     )
-    assert ctx.links is ctx.links
+    assert ctx.links is LINKS
     assert ctx.links.self_link("domain/a.post")["href"] == "https://rdap.example/domain/a.post"
-    assert dataclasses.replace(ctx, request_url="https://rdap.example/y").links.request_url == (
-        "https://rdap.example/y"
+    policy = load_policy(Settings().policies_path)
+    full = doc.FullDocument(
+        body={
+            "objectClassName": "domain",
+            "ldhName": "a.post",
+            "entities": [
+                {
+                    "objectClassName": "entity",
+                    "roles": ["registrant"],
+                    "vcardArray": ["vcard", [["email", {}, "text", "x@example.net"]]],
+                }
+            ],
+        },
+        subject=doc.Subject(object_class="domain", key="a.post", registrar_id=1),
+        entities=(
+            doc.EntityFacts(
+                path="$.entities[?(@.roles[0]=='registrant')]",
+                role="registrant",
+                handle="C1",
+                person_kind="natural",
+                publish_consent=frozenset(),
+                registrar_id=1,
+            ),
+        ),
     )
+    answer = redact_for(full, ANONYMOUS, policy, ctx)
+    card = answer.body["entities"][0]["vcardArray"][1]
+    assert card == [
+        ["contact-uri", {}, "uri", "https://rdap.example/contact?d=a.post&r=registrant"]
+    ]

@@ -1,9 +1,12 @@
-"""Nothing leaks: crawl every RDAP answer (lookups, searches, errors) for every role over a
-registry whose natural persons carry unique marker values, and find no marker the role may not
-see. Staff and the sponsoring registrar see markers (so the markers really are in the data)."""
+"""Nothing leaks: crawl every RDAP answer (lookups, searches, errors) for every role, and every
+port-43 answer, over a registry whose natural persons carry unique marker values, and find no
+marker the role may not see (nor any in the WHOIS server's log). Staff and the sponsoring
+registrar see markers (so the markers really are in the data)."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +20,7 @@ from rdap.db import Database
 from rdap.escrow.generator import GeneratedDeposit, generate_deposit
 from rdap.escrow.loader import import_deposit
 from rdap.models import Contact, Domain, DomainContact, Host, Registrar
+from tests.live_whois import BASE_URL, live_whois, query
 from tests.oauth_fixtures import MakeClient
 
 TOKEN = re.compile(r"PII-[a-z]+-\d{7}")
@@ -211,6 +215,48 @@ def test_searching_a_hidden_value_looks_like_searching_noise(  # type: ignore[no
         assert found.status_code == noise.status_code == 200
         assert _shape(found.get_json()) == _shape(noise.get_json())
         assert found.get_json()["entitySearchResults"] == []  # (the URL echoes the caller's input)
+
+
+# --- port 43 -------------------------------------------------------------------------------------
+def _whois_lines(db: Database) -> Iterator[str]:
+    """Every domain (A-labels, and U-labels of the IDNs), host and registrar, plus misses."""
+    with db.read_scope() as session:
+        domains = session.scalars(select(Domain.ldh_name).order_by(Domain.id)).all()
+        unicode_names = session.scalars(
+            select(Domain.unicode_name).where(Domain.unicode_name.is_not(None))
+        ).all()
+        hosts = session.scalars(select(Host.ldh_name)).all()
+        registrars = session.execute(select(Registrar.iana_id, Registrar.name)).all()
+        handles = session.scalars(select(Contact.handle)).all()
+    yield from domains
+    yield from (name or "" for name in unicode_names[:20])
+    yield from (f"nameserver {name}" for name in hosts)
+    for iana_id, name in registrars:
+        yield str(iana_id)
+        yield f"registrar {name}"
+    yield from handles[:20]  # contact handles: not a port-43 query, never a contact answer
+    yield "unknown-name.post"
+    yield "bad_name.post"
+    yield "PII-name-0000001"
+
+
+def test_port_43_shows_no_hidden_marker_in_answers_or_logs(  # type: ignore[no-untyped-def]
+    settings, db, marked, caplog
+) -> None:
+    needles = _public_needles(db, marked)
+    with (
+        caplog.at_level(logging.DEBUG),
+        live_whois(dataclasses.replace(settings, base_url=BASE_URL)) as server,
+    ):
+        texts = [(line, query(server.port, line)) for line in _whois_lines(db)]
+    answered = [text for _, text in texts if text.startswith(("Domain Name:", "Server Name:"))]
+    assert len(answered) > 100
+    assert _leaks(iter(texts), needles) == []
+    assert _leaks(iter([("log", caplog.text)]), needles) == []
+    # The markers are really there: what contacts consented to publish is shown.
+    visible = {_needle(m.kind, m.value) for m in marked.markers} - set(needles)
+    assert visible
+    assert any(needle in text for _, text in texts for needle in visible)
 
 
 # --- the registrar API: accuracy report, complaints ------------------------------------------

@@ -10,8 +10,10 @@ from rdap.query import (
     EntityLookup,
     HelpQuery,
     NameserverLookup,
+    RegistrarLookup,
     parse_domain_name,
     parse_path,
+    parse_whois,
 )
 
 
@@ -116,3 +118,61 @@ def test_bad_paths(segments: list[str]) -> None:
 def test_unsupported_lookups_are_501(kind: str) -> None:
     with pytest.raises(NotImplementedQuery):
         parse_path([kind, "192.0.2.1"])
+
+
+# --- port 43 --------------------------------------------------------------------------------
+def test_whois_names_are_domains_then_nameservers() -> None:
+    queries = parse_whois("  Correos-España.POST.  ")
+    name = parse_domain_name("correos-españa.post")[0]
+    assert queries == (DomainLookup(name, True), NameserverLookup(name, True))
+    assert parse_whois(_a("correos-españa.post")) == (
+        DomainLookup(name, False),
+        NameserverLookup(name, False),
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("domain EXAMPLE.post", (DomainLookup(parse_domain_name("example.post")[0], False),)),
+        (
+            "NAMESERVER ns1.example.post",
+            (NameserverLookup(parse_domain_name("ns1.example.post")[0], False),),
+        ),
+        ("9999", (RegistrarLookup(iana_id=9999),)),
+        ("registrar 9999", (RegistrarLookup(iana_id=9999),)),
+        ("Registrar A", (RegistrarLookup(name="A"), RegistrarLookup(name="Registrar A"))),
+        (
+            "registrar   Good \t Registrar ",
+            (
+                RegistrarLookup(name="Good Registrar"),
+                RegistrarLookup(name="registrar Good Registrar"),
+            ),
+        ),
+        ("PostReg", (RegistrarLookup(name="PostReg"),)),
+        ("domain", (RegistrarLookup(name="domain"),)),
+    ],
+)
+def test_whois_keywords_and_registrars(line: str, expected: tuple[object, ...]) -> None:
+    assert parse_whois(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        " \t ",
+        "bad_name.post",
+        "post.",
+        "domain a.post b.post",
+        "domain post",
+        "exa\x00mple.post",
+        "1234567890",
+        "Registrar " + "x" * 300,
+        "xn--zz.post",
+        "a..post",
+    ],
+)
+def test_bad_whois_lines_are_query_errors(line: str) -> None:
+    with pytest.raises(QueryError):
+        parse_whois(line)

@@ -21,6 +21,7 @@ from sqlalchemy import event, select
 from rdap import search
 from rdap.app import runtime_of
 from rdap.db import Database
+from rdap.document import Links
 from rdap.lookup import LookupContext, lookup
 from rdap.oauth import service
 from rdap.principal import Grant, Principal
@@ -99,7 +100,7 @@ def _shown_by_lookup(document: Any, prop: str) -> bool:
 @pytest.mark.parametrize("prop", ["name", "handle"])
 def test_sql_selects_exactly_what_lookups_show(app, population, prop):
     rt = runtime_of(app)
-    ctx = LookupContext(base_url="http://x", request_url="http://x/", now=NOW)
+    ctx = LookupContext(now=NOW, links=Links(base_url="http://x", request_url="http://x/"))
     for label, principal in _principals(population["registrars"]).items():
         with rt.db.read_connection() as connection:
             repo = Repository(connection)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -10,9 +11,8 @@ import orjson
 
 from rdap.errors import RdapError
 from rdap.profile import Notice, Profile
-from rdap.query import FIELD_SET_MEMBERS
 from rdap.redaction import RedactedDocument, json_bytes
-from rdap.search import SearchPage
+from rdap.render import Renderer, SearchResults, require_redacted
 
 MEDIA_TYPE = "application/rdap+json"
 REDACTED_CONFORMANCE = "redacted"
@@ -44,9 +44,7 @@ def document_json(
 ) -> dict[str, Any]:
     """The top-most RDAP object for a redacted document. Its members are the document's
     read-only views: serialize it with `json_bytes`."""
-    if not isinstance(document, RedactedDocument):
-        raise TypeError("the RDAP renderer takes only documents made by rdap.redaction.redact()")
-    body = document.body
+    body = require_redacted(document).body
     out: dict[str, Any] = {
         "rdapConformance": conformance(profile, extra_conformance, bool(document.redacted))
     }
@@ -68,8 +66,36 @@ def document_json(
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class RdapJson:
+    """The RDAP JSON renderer for one request: the channel supplies its URLs and extensions."""
+
+    profile: Profile
+    base_url: str
+    request_url: str
+    extra_conformance: Iterable[str] = ()
+    extra_members: dict[str, Any] | None = None
+    media_type: str = MEDIA_TYPE
+
+    def render(self, document: RedactedDocument) -> bytes:
+        return json_bytes(
+            document_json(
+                document,
+                profile=self.profile,
+                base_url=self.base_url,
+                request_url=self.request_url,
+                extra_conformance=self.extra_conformance,
+                extra_members=self.extra_members,
+            )
+        )
+
+    def render_error(self, error: RdapError) -> bytes:
+        return render_error(error, self.profile)
+
+
 def render(document: RedactedDocument, **kwargs: Any) -> bytes:
-    return json_bytes(document_json(document, **kwargs))
+    renderer: Renderer = RdapJson(**kwargs)
+    return renderer.render(document)
 
 
 def error_json(error: RdapError, profile: Profile | None = None) -> dict[str, Any]:
@@ -93,8 +119,7 @@ REVERSE_CONFORMANCE = "reverse_search"
 _PATH_KEYS = ("prePath", "postPath", "replacementPath")
 
 
-def _subset(body: Mapping[str, Any], field_set: str) -> dict[str, Any]:
-    members = FIELD_SET_MEMBERS.get(field_set)
+def _subset(body: Mapping[str, Any], members: frozenset[str] | None) -> dict[str, Any]:
     if members is None:
         return dict(body)
     return {k: v for k, v in body.items() if k in members}
@@ -151,12 +176,12 @@ _rebased = _Rebased()
 
 
 def _result_object(
-    document: RedactedDocument, member: str, index: int, field_set: str
+    document: RedactedDocument, member: str, index: int, members: frozenset[str] | None
 ) -> dict[str, Any]:
     """One search result: subset, with its redacted[] paths made absolute in the response."""
-    out = _subset(document.body, field_set)
+    out = _subset(document.body, members)
     entries = document.redacted
-    if field_set in FIELD_SET_MEMBERS:  # keep the entries about members this field set shows
+    if members is not None:  # keep the entries about members this field set shows
         entries = tuple(
             entry
             for entry in entries
@@ -176,7 +201,7 @@ def _with_params(url: str, **params: str) -> str:
 
 
 def search_json(
-    page: SearchPage,
+    page: SearchResults,
     *,
     profile: Profile,
     base_url: str,
@@ -186,10 +211,8 @@ def search_json(
 ) -> dict[str, Any]:
     """The search response. Its `redacted` entries are shared with later pages: serialize the
     result (with `json_bytes`: it holds the documents' read-only views), do not change it."""
-    if not all(isinstance(doc, RedactedDocument) for doc in page.results):
-        raise TypeError("the RDAP renderer takes only documents made by rdap.redaction.redact()")
     results = [
-        _result_object(doc, page.result_member, i, page.field_set)
+        _result_object(require_redacted(doc), page.result_member, i, page.members)
         for i, doc in enumerate(page.results)
     ]
     redacted = any("redacted" in r for r in results)
@@ -226,7 +249,6 @@ def search_json(
             }
         ]
     out["paging_metadata"] = paging
-    current = page.sort.property if page.sort else None
     available = []
     for prop, json_path in page.sorts.items():
         fresh = _with_params(request_url, sort=prop)
@@ -254,11 +276,8 @@ def search_json(
             }
         )
     sorting: dict[str, Any] = {"availableSorts": available}
-    if current:
-        sorting = {
-            "currentSort": current + (":d" if page.sort and page.sort.descending else ""),
-            **sorting,
-        }
+    if page.current_sort:
+        sorting = {"currentSort": page.current_sort, **sorting}
     out["sorting_metadata"] = sorting
     out["subsetting_metadata"] = {
         "currentFieldSet": page.field_set,
@@ -298,5 +317,5 @@ def _without(url: str, name: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def render_search(page: SearchPage, **kwargs: Any) -> bytes:
+def render_search(page: SearchResults, **kwargs: Any) -> bytes:
     return json_bytes(search_json(page, **kwargs))

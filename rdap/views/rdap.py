@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, request
 
 from rdap import metrics
 from rdap import query as q
+from rdap.document import Links
 from rdap.errors import QueryError
 from rdap.lookup import LookupContext, lookup
 from rdap.render import rdap_json
@@ -33,9 +34,8 @@ def runtime() -> Runtime:
 def context() -> LookupContext:
     rt = runtime()
     return LookupContext(
-        base_url=base_url(),
-        request_url=request_url(),
         now=dt.datetime.now(dt.UTC),
+        links=Links(base_url=base_url(), request_url=request_url()),
         contact_uri_template=rt.profile.contact_uri,
         help_description=rt.profile.help_description,
     )
@@ -58,8 +58,8 @@ def answer(query: q.Query) -> Response:
         rdap_json.render(
             document,
             profile=rt.profile,
-            base_url=ctx.base_url,
-            request_url=ctx.request_url,
+            base_url=ctx.links.base_url,
+            request_url=ctx.links.request_url,
             extra_conformance=rt.help_conformance if is_help else rt.extra_conformance,
             extra_members=rt.help_members if is_help else None,
         )
@@ -95,8 +95,8 @@ def rdap_search(path: str) -> Response:
         rdap_json.render_search(
             page,
             profile=rt.profile,
-            base_url=ctx.base_url,
-            request_url=ctx.request_url,
+            base_url=ctx.links.base_url,
+            request_url=ctx.links.request_url,
             extra_conformance=rt.extra_conformance,
             mapping=mapping,
         )
