@@ -49,11 +49,16 @@ def answer(query: q.Query) -> Response:
     rt = runtime()
     is_help = isinstance(query, q.HelpQuery)
     ctx = context()
+    page = web.wants_html() and not is_help
+    if page:
+        web.use_session_principal()
     with rt.db.read_connection() as connection:
         repo = Repository(connection, rt.facts)
         document = lookup(query, principal(), repo=repo, policy=rt.policy, ctx=ctx)
     if document.disclosed:
         metrics.count_disclosure(principal().role)
+    if page:
+        return web.lookup_answer(document)
     return rdap_response(
         rdap_json.render(
             document,
@@ -77,7 +82,12 @@ def answer(query: q.Query) -> Response:
 @limit_rdap(SEARCH)
 def rdap_search(path: str) -> Response:
     rt = runtime()
-    search = q.parse_search(path.split("/"), request.args.to_dict(flat=False))
+    page_wanted = web.wants_html()
+    if page_wanted:
+        web.use_session_principal()
+    args = request.args.to_dict(flat=False)
+    args.pop(web.FORMAT_PARAM, None)  # the web page's "as RDAP JSON" link
+    search = q.parse_search(path.split("/"), args)
     ctx = context()
     with rt.db.read_connection() as connection:
         page = run_search(
@@ -90,6 +100,8 @@ def rdap_search(path: str) -> Response:
             codec=rt.cursors("search"),
             page_size=rt.settings.search_page_size,
         )
+    if page_wanted:
+        return web.search_answer(page.results, page.next_cursor)
     mapping = REVERSE_SEARCH_PROPERTIES if page.reverse else None
     return rdap_response(
         rdap_json.render_search(

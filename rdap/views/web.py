@@ -3,12 +3,13 @@ negotiated on the RDAP paths by Accept; thin views over the same pipeline and se
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
@@ -19,11 +20,14 @@ from rdap.auth import Claims
 from rdap.disclosure_process import Timelines, describe
 from rdap.errors import NotFound, PayloadTooLarge, QueryError, RdapError, Unauthorized
 from rdap.principal import ANONYMOUS, Principal, principal_for
+from rdap.redaction import RedactedDocument
+from rdap.render.contacts import ContactReader
 from rdap.render.html import MEDIA_TYPE, NavItem, Pages, Site
+from rdap.render.lookup_page import Chrome, LookupPage, search_rows
 from rdap.runtime import Runtime
 from rdap.views.identity import identify
 from rdap.views.ratelimit import LOOKUP, PRINCIPAL_ATTR, SEARCH, limit_rdap
-from rdap.views.urls import base_url
+from rdap.views.urls import base_url, request_url
 
 blueprint = Blueprint("web", __name__)
 
@@ -54,7 +58,10 @@ def init_web(app: Flask, runtime: Runtime) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
         WTF_CSRF_TIME_LIMIT=3600,
     )
-    app.extensions[EXTENSION] = Pages(Site(operator_name=runtime.profile.operator_name))
+    app.extensions[EXTENSION] = WebState(
+        pages=Pages(Site(operator_name=runtime.profile.operator_name)),
+        reader=ContactReader.for_policy(runtime.policy),
+    )
     app.after_request(secure_html)
 
 
@@ -125,15 +132,98 @@ def _runtime() -> Runtime:
     return rt
 
 
-def pages() -> Pages:
-    found: Pages = current_app.extensions[EXTENSION]
+@dataclasses.dataclass(frozen=True)
+class WebState:
+    """The web channel's collaborators, built once per application: compiled templates and the
+    contact reader of the application's policy (both read-only)."""
+
+    pages: Pages
+    reader: ContactReader
+
+
+def _state() -> WebState:
+    found: WebState = current_app.extensions[EXTENSION]
     return found
+
+
+def pages() -> Pages:
+    return _state().pages
+
+
+# The query parameter of the "as RDAP JSON" link on a page: a browser asks for JSON with it.
+FORMAT_PARAM = "format"
 
 
 def wants_html() -> bool:
     """A browser (text/html preferred over what RDAP clients take); RDAP clients and `*/*`
-    get RDAP JSON."""
+    get RDAP JSON, and so does a browser following a page's "as RDAP JSON" link."""
+    if request.args.get(FORMAT_PARAM) == "json":
+        return False
     return request.accept_mimetypes.best_match([*RDAP_TYPES, HTML]) == HTML
+
+
+def json_url(url: str) -> str:
+    """The same answer as RDAP JSON, for a browser (the page's "as RDAP JSON" link)."""
+    return url + ("&" if "?" in url else "?") + f"{FORMAT_PARAM}=json"
+
+
+def use_session_principal() -> None:
+    """A page for a browser without a bearer token is made for the signed-in person, if any."""
+    if g.get(PRINCIPAL_ATTR) in (None, ANONYMOUS):
+        g.principal = session_principal()
+
+
+def _chrome() -> Chrome:
+    person = signed_in()
+    context: dict[str, Any] = {
+        "person": None,
+        "search_kinds": SEARCH_KINDS,
+        "query": "",
+        "kind": "domain",
+    }
+    if person is not None:
+        context |= {"person": person, "signout_token": generate_csrf()}
+    return Chrome(base_url=base_url(), nav=_nav(person), context=context)
+
+
+def _html_response(body: bytes, status: int = 200) -> Response:
+    response = Response(body, status=status, mimetype=HTML)
+    response.content_type = MEDIA_TYPE
+    response.vary.add("Accept")
+    response.vary.add("Cookie")
+    if signed_in() is not None:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def lookup_answer(document: RedactedDocument) -> Response:
+    """A lookup's redacted document as the web lookup page."""
+    renderer = LookupPage(
+        pages=pages(), reader=_state().reader, chrome=_chrome(), rdap_url=json_url(request_url())
+    )
+    return _html_response(renderer.render(document))
+
+
+def search_answer(results: Sequence[RedactedDocument], next_cursor: str | None) -> Response:
+    """A search's results as a list of links to their pages."""
+    chrome = _chrome()
+    next_url = None
+    if next_cursor is not None:
+        args = request.args.to_dict(flat=True) | {"cursor": next_cursor}
+        next_url = f"{base_url()}{request.path}?{urlencode(args)}"
+    body = pages().render(
+        "web/search.html",
+        base_url=chrome.base_url,
+        title="Search results",
+        nav=chrome.nav,
+        context={
+            **chrome.context,
+            "rows": search_rows(_state().reader, results),
+            "rdap_url": json_url(request_url()),
+            "next_url": next_url,
+        },
+    )
+    return _html_response(body)
 
 
 def secure_html(response: Response) -> Response:

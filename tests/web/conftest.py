@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from rdap.db import Database
-from rdap.escrow.commands import load_demo
+from rdap.escrow.generator import generate_deposit
+from rdap.escrow.loader import import_deposit
 from tests.conftest import clear_tables
 from tests.served import served, server_env
 from tests.web.browser import Shots, chromium_path
@@ -20,12 +21,19 @@ def site(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """A demo registry served by `rdapd serve` on 127.0.0.1 (one server per module)."""
     database = Database(migrated_url)
     clear_tables(database)
-    load_demo(database, tld="post", size=30, seed=7)
     work = tmp_path_factory.mktemp("site")
+    # Natural persons' values carry unique markers (PII-...), so a page can be searched for them.
+    deposit = generate_deposit(work / "deposit.xml", size=40, seed=7, markers=True)
+    import_deposit(database, work / "deposit.xml")
     env = server_env(migrated_url, work / "instance")
     try:
         with served(env, work / "server.log") as port:
-            yield {"url": f"http://localhost:{port}", "db": database, "log": work / "server.log"}
+            yield {
+                "url": f"http://localhost:{port}",
+                "db": database,
+                "log": work / "server.log",
+                "deposit": deposit,
+            }
     finally:
         clear_tables(database)
         database.dispose()

@@ -4,13 +4,15 @@ serious or critical accessibility violation. Screenshots of every page are kept.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from rdap.models import ContactMessage, Domain
+from rdap.models import Contact, ContactMessage, Domain
 from tests.web.browser import PHONE, Shots, axe_blocking, fits_the_screen
 
 pytestmark = pytest.mark.sqlite_only  # one browser pass: the pages do not depend on the backend
@@ -109,3 +111,65 @@ def test_the_search_box_works_without_script(site, no_script) -> None:  # type: 
     no_script.fill("#q", domain)
     no_script.click("button[type=submit]")
     assert no_script.url.endswith(f"/domain/{domain}")
+
+
+MARKER = re.compile(r"PII-[a-z]+-\d{7}")
+
+
+def _lookup_names(site: dict[str, Any]) -> dict[str, str]:
+    """An ASCII domain and an Arabic (right-to-left) IDN, both with a natural-person registrant
+    (so their pages have hidden fields)."""
+    with site["db"].read_scope() as session:
+        rows = session.execute(
+            select(Domain.ldh_name, Domain.unicode_name, Contact.person_kind)
+            .join(Contact, Contact.id == Domain.registrant_id)
+            .order_by(Domain.id)
+        ).all()
+    ascii_name = next(
+        r.ldh_name for r in rows if r.unicode_name is None and r.person_kind == "natural"
+    )
+    arabic = next(
+        r.unicode_name
+        for r in rows
+        if r.unicode_name and unicodedata.bidirectional(r.unicode_name[0]) in ("AL", "R")
+    )
+    return {"ascii": ascii_name, "idn": arabic}
+
+
+def test_lookup_pages_mark_hidden_fields_and_show_no_hidden_value(  # type: ignore[no-untyped-def]
+    site, no_script, with_script, shots: Shots
+) -> None:
+    url = site["url"]
+    for kind, name in _lookup_names(site).items():
+        response = no_script.goto(f"{url}/domain/{name}")
+        assert response is not None
+        assert response.status == 200, name
+        assert response.headers["content-type"].startswith("text/html")
+        text = no_script.content()
+        assert MARKER.search(text) is None, (name, MARKER.search(text))
+        marks = no_script.locator(".hidden-mark")
+        assert marks.count() > 0, name
+        # Each hidden field says why (the policy's reason) and a hidden email offers the form.
+        assert no_script.locator(".hidden-mark + .reason").first.inner_text().strip()
+        assert (
+            no_script.get_by_role(
+                "link", name="Write to this contact through the contact form"
+            ).count()
+            > 0
+        )
+        # The name in its own script, isolated for right-to-left display.
+        heading = no_script.locator("h1 bdi").first
+        assert heading.get_attribute("dir") == "auto"
+        if kind == "idn":
+            assert heading.inner_text() == name
+        assert no_script.get_by_role("link", name="This answer as RDAP JSON").count() == 1
+        assert fits_the_screen(no_script), name
+        shots.take(no_script, f"lookup-{kind}")
+        with_script.goto(f"{url}/domain/{name}")
+        assert axe_blocking(with_script) == [], name
+    # The raw RDAP JSON link answers JSON in the browser.
+    raw = no_script.get_by_role("link", name="This answer as RDAP JSON").get_attribute("href")
+    assert raw is not None
+    answer = no_script.request.get(raw)
+    assert answer.headers["content-type"].startswith("application/rdap+json")
+    assert _errors(no_script) == []

@@ -46,14 +46,20 @@ def _token(page: str) -> str:
 )
 def test_browsers_get_pages_and_rdap_clients_json(client, domain, accept, html) -> None:  # type: ignore[no-untyped-def]
     headers = {"Accept": accept} if accept else {}
-    for path in ("/", "/domain/not-registered.post"):
+    for path in ("/", f"/domain/{domain.ldh_name}", "/domain/not-registered.post"):
         response = client.get(path, headers=headers)
         assert "Accept" in response.headers["Vary"], path
         if html:
             assert response.mimetype == "text/html", (path, accept)
+        elif path == f"/domain/{domain.ldh_name}":
+            assert response.mimetype == RDAP, (path, accept)
+            assert response.get_json()["ldhName"] == domain.ldh_name
         else:
             assert response.mimetype == RDAP, (path, accept)
             assert response.get_json()["errorCode"] in (400, 404)
+    # A page's "as RDAP JSON" link answers JSON to a browser.
+    raw = client.get(f"/domain/{domain.ldh_name}?format=json", headers=BROWSER)
+    assert raw.mimetype == RDAP
 
 
 def test_every_page_has_the_strict_headers(client, domain) -> None:  # type: ignore[no-untyped-def]

@@ -4,58 +4,17 @@ SameSite cookies that end when the account is disabled."""
 
 from __future__ import annotations
 
-import json
-import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
 
-BROWSER = {"Accept": "text/html"}
-
-
-def _create(app, *args: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    result = app.test_cli_runner().invoke(args=["user", "create", *args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
-def _token(text: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', text)
-    assert found is not None
-    return found.group(1)
-
-
-def _hidden(text: str) -> dict[str, str]:
-    return dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', text))
-
-
-def _sign_in(client, username: str, password: str, code: str = ""):  # type: ignore[no-untyped-def]
-    start = client.get("/signin", headers=BROWSER)
-    assert start.status_code == 303
-    authorize = urlsplit(start.headers["Location"])
-    query = parse_qs(authorize.query)
-    assert query["code_challenge_method"] == ["S256"]
-    assert "code_verifier" not in query  # only the challenge travels
-    page = client.get(f"{authorize.path}?{authorize.query}", headers=BROWSER)
-    assert page.status_code == 200
-    form = _hidden(page.get_data(as_text=True))
-    form.update(username=username, password=password, code=code)
-    return client.post("/oauth/authorize", data=form, headers=BROWSER)
-
-
-def _finish(client, answer):  # type: ignore[no-untyped-def]
-    assert answer.status_code == 302, answer.get_data(as_text=True)
-    back = urlsplit(answer.headers["Location"])
-    assert back.path == "/signin/callback"
-    done = client.get(f"{back.path}?{back.query}", headers=BROWSER)
-    assert done.status_code == 303
-    return done
+from tests.web.signing import BROWSER, create, finish, sign_in, token_of
 
 
 @pytest.fixture
 def staff(app) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    return _create(
+    return create(
         app, "--username", "Rita@Registry.example", "--name", "Rita Reviewer", "--role", "staff"
     )
 
@@ -64,15 +23,15 @@ def test_staff_sign_in_with_password_and_totp(app, client, staff) -> None:  # ty
     assert staff["username"] == "rita@registry.example"
     totp = pyotp.parse_uri(staff["totp_uri"])
     # Password alone: the code is asked for.
-    answer = _sign_in(client, "rita@registry.example", staff["password"])
+    answer = sign_in(client, "rita@registry.example", staff["password"])
     assert answer.status_code == 401
     assert "6-digit code" in answer.get_data(as_text=True)
     # A wrong code is refused like a wrong password.
     wrong = str((int(totp.now()) + 1) % 1000000).zfill(6)
-    answer = _sign_in(client, "rita@registry.example", staff["password"], wrong)
+    answer = sign_in(client, "rita@registry.example", staff["password"], wrong)
     assert answer.status_code == 401
     code = totp.now()
-    done = _finish(client, _sign_in(client, "RITA@registry.example", staff["password"], code))
+    done = finish(client, sign_in(client, "RITA@registry.example", staff["password"], code))
     cookie = done.headers["Set-Cookie"]
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
@@ -82,11 +41,11 @@ def test_staff_sign_in_with_password_and_totp(app, client, staff) -> None:  # ty
     assert home.headers["Cache-Control"] == "private, no-store"
     # The same code again is refused (a replayed code), even with the right password.
     other = app.test_client()
-    assert _sign_in(other, "rita@registry.example", staff["password"], code).status_code == 401
+    assert sign_in(other, "rita@registry.example", staff["password"], code).status_code == 401
 
 
 def test_a_requester_signs_in_with_a_password(app, client) -> None:  # type: ignore[no-untyped-def]
-    person = _create(
+    person = create(
         app,
         "--username",
         "ana@ip-firm.example",
@@ -98,30 +57,30 @@ def test_a_requester_signs_in_with_a_password(app, client) -> None:  # type: ign
         "legalActions",
     )
     assert person["totp_uri"] is None
-    _finish(client, _sign_in(client, "ana@ip-firm.example", person["password"]))
+    finish(client, sign_in(client, "ana@ip-firm.example", person["password"]))
     assert "Signed in as Ana Analyst" in client.get("/", headers=BROWSER).get_data(as_text=True)
     # Sign out needs the form's token, then the session is gone.
     page = client.get("/", headers=BROWSER).get_data(as_text=True)
     assert client.post("/signout", headers=BROWSER).status_code == 400
-    assert client.post("/signout", data={"csrf_token": _token(page)}).status_code == 303
+    assert client.post("/signout", data={"csrf_token": token_of(page)}).status_code == 303
     assert "Signed in as" not in client.get("/", headers=BROWSER).get_data(as_text=True)
 
 
 def test_disabling_a_person_ends_their_session_at_once(app, client) -> None:  # type: ignore[no-untyped-def]
-    person = _create(app, "--username", "bo@ip-firm.example", "--name", "Bo", "--role", "requester")
-    _finish(client, _sign_in(client, "bo@ip-firm.example", person["password"]))
+    person = create(app, "--username", "bo@ip-firm.example", "--name", "Bo", "--role", "requester")
+    finish(client, sign_in(client, "bo@ip-firm.example", person["password"]))
     result = app.test_cli_runner().invoke(args=["user", "disable", "bo@ip-firm.example"])
     assert result.exit_code == 0, result.output
     assert "Signed in as" not in client.get("/", headers=BROWSER).get_data(as_text=True)
-    assert _sign_in(app.test_client(), "bo@ip-firm.example", person["password"]).status_code == 401
+    assert sign_in(app.test_client(), "bo@ip-firm.example", person["password"]).status_code == 401
     result = app.test_cli_runner().invoke(args=["user", "disable", "nobody@example"])
     assert result.exit_code == 1
     assert "no user nobody@example" in result.output
 
 
 def test_the_flow_refuses_what_it_did_not_start(app, client) -> None:  # type: ignore[no-untyped-def]
-    person = _create(app, "--username", "cy@ip-firm.example", "--name", "Cy", "--role", "requester")
-    answer = _sign_in(client, "cy@ip-firm.example", person["password"])
+    person = create(app, "--username", "cy@ip-firm.example", "--name", "Cy", "--role", "requester")
+    answer = sign_in(client, "cy@ip-firm.example", person["password"])
     back = urlsplit(answer.headers["Location"])
     # Another browser (no flow in its session) cannot use the code.
     assert app.test_client().get(f"{back.path}?{back.query}").status_code == 400
