@@ -33,6 +33,7 @@ def site(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 "db": database,
                 "log": work / "server.log",
                 "deposit": deposit,
+                "env": env,
             }
     finally:
         clear_tables(database)

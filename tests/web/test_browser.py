@@ -4,7 +4,10 @@ serious or critical accessibility violation. Screenshots of every page are kept.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -28,7 +31,7 @@ def no_script(browser: Any) -> Iterator[Any]:
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     # A page answered with an error status (a 404 page, a form with errors) is reported as a
     # failed load; anything else (a blocked style, a CSP violation, a missing icon) is an error.
-    page.expected = ("status of 404", "status of 422")  # type: ignore[attr-defined]
+    page.expected = ("status of 404", "status of 422", "status of 401")  # type: ignore[attr-defined]
     try:
         yield page
     finally:
@@ -172,4 +175,62 @@ def test_lookup_pages_mark_hidden_fields_and_show_no_hidden_value(  # type: igno
     assert raw is not None
     answer = no_script.request.get(raw)
     assert answer.headers["content-type"].startswith("application/rdap+json")
+    assert _errors(no_script) == []
+
+
+def _rdapd(site: dict[str, Any], *args: str) -> dict[str, Any]:
+    """Run `rdapd` against the served instance (its database and keys), as an operator would."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rdap", *args],
+        env=site["env"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
+
+
+def test_staff_sign_in_with_totp_without_script(site, no_script, with_script, shots: Shots) -> None:  # type: ignore[no-untyped-def]
+    import pyotp
+
+    staff = _rdapd(
+        site,
+        "user",
+        "create",
+        "--username",
+        "rita@registry.example",
+        "--name",
+        "Rita Reviewer",
+        "--role",
+        "staff",
+        "--json",
+    )
+    url = site["url"]
+    no_script.goto(f"{url}/")
+    no_script.get_by_role("link", name="Sign in").click()
+    assert "/oauth/authorize?" in no_script.url
+    shots.take(no_script, "signin")
+    with_script.goto(no_script.url)
+    assert axe_blocking(with_script) == []
+    no_script.fill("#username", "rita@registry.example")
+    no_script.fill("#password", staff["password"])
+    no_script.click("button[type=submit]")
+    assert "6-digit code" in no_script.locator("#signin-error").inner_text()
+    no_script.fill("#username", "rita@registry.example")
+    no_script.fill("#password", staff["password"])
+    no_script.fill("#code", pyotp.parse_uri(staff["totp_uri"]).now())
+    no_script.click("button[type=submit]")
+    assert no_script.url == f"{url}/"
+    assert "Signed in as Rita Reviewer" in no_script.locator("header").inner_text()
+    cookies = {c["name"]: c for c in no_script.context.cookies()}
+    session = cookies["rdapd_session"]
+    assert session["secure"]
+    assert session["httpOnly"]
+    assert session["sameSite"] == "Lax"
+    shots.take(no_script, "signed-in")
+    no_script.get_by_role("button", name="Sign out").click()
+    assert no_script.get_by_role("link", name="Sign in").count() == 1
     assert _errors(no_script) == []
