@@ -90,19 +90,8 @@ def normalise(username: str) -> str:
     return username.strip().casefold()
 
 
-def create_person(
-    session: Session,
-    *,
-    username: str,
-    display_name: str,
-    role: str,
-    sealer: KeySealer,
-    now: dt.datetime,
-    purposes: tuple[str, ...] = (),
-    password: str | None = None,
-) -> Created:
-    """A person with their own OAuth client of `role`; a generated password unless one is
-    given, and a TOTP secret for the roles that need a second factor."""
+def check_new(session: Session, *, username: str, display_name: str, role: str) -> str:
+    """The normalised username of a person that may be created (else PersonError)."""
     name = normalise(username)
     if role not in PERSON_ROLES:
         raise PersonError(f"unknown role {role!r}; choose one of {', '.join(PERSON_ROLES)}")
@@ -112,14 +101,26 @@ def create_person(
         raise PersonError("a person needs a non-empty --name")
     if session.scalars(select(Person).where(Person.username == name)).first() is not None:
         raise PersonError(f"user {name} exists already")
+    return name
+
+
+def create_person(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    client: OAuthClient,
+    sealer: KeySealer,
+    now: dt.datetime,
+    password: str | None = None,
+) -> Created:
+    """A person acting through `client` (their own, just made for them: its role is theirs);
+    a generated password unless one is given, and a TOTP secret for the roles that need a
+    second factor."""
+    role = client.role
+    name = check_new(session, username=username, display_name=display_name, role=role)
     if password is not None and not MIN_PASSWORD <= len(password) <= _MAX_PASSWORD:
         raise PersonError(f"a password has {MIN_PASSWORD} to {_MAX_PASSWORD} characters")
-    try:
-        client, _secret = service.create_client(
-            session, role=role, name=f"{display_name.strip()} (web)", purposes=purposes, now=now
-        )
-    except service.ClientError as exc:
-        raise PersonError(str(exc)) from None
     chosen = password or secrets.token_urlsafe(15)
     totp_secret = pyotp.random_base32() if role in SECOND_FACTOR_ROLES else None
     person = Person(

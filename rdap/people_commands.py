@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from rdap import people
 from rdap.app import runtime_of
+from rdap.oauth import service
 from rdap.oauth.keys import KeySealer
 from rdap.principal import PURPOSES
 
@@ -55,17 +56,21 @@ def user_create(  # noqa: PLR0917 - click passes each option as an argument
     """Create an account; prints its password and, for staff, the TOTP URI (shown once)."""
     runtime = runtime_of(current_app)
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    now = dt.datetime.now(dt.UTC)
     try:
         with runtime.db.session_scope() as session:
+            people.check_new(session, username=username, display_name=display_name, role=role)
+            client, _secret = service.create_client(
+                session, role=role, name=f"{display_name.strip()} (web)", purposes=purposes, now=now
+            )
             created = people.create_person(
                 session,
                 username=username,
                 display_name=display_name,
-                role=role,
-                purposes=purposes,
+                client=client,
                 password=password,
                 sealer=KeySealer.from_settings(runtime.settings),
-                now=dt.datetime.now(dt.UTC),
+                now=now,
             )
             out = {
                 "username": created.person.username,
@@ -74,7 +79,7 @@ def user_create(  # noqa: PLR0917 - click passes each option as an argument
                 "password": created.password,
                 "totp_uri": created.totp_uri,
             }
-    except people.PersonError as exc:
+    except (people.PersonError, service.ClientError) as exc:
         _fail(str(exc))
         return
     if as_json:

@@ -93,7 +93,7 @@ def session_principal() -> Principal:
     return found
 
 
-def _session_principal() -> Principal:
+def _session_principal(purpose: str | None = None) -> Principal:
     held = _held()
     if held is None:
         return ANONYMOUS
@@ -110,10 +110,18 @@ def _session_principal() -> Principal:
     )
     try:
         with _runtime().db.read_connection() as connection:
-            return principal_for(claims, purpose=None, connection=connection)
+            return principal_for(claims, purpose=purpose, connection=connection)
     except Unauthorized:
         session.pop(SESSION_KEY, None)
         return ANONYMOUS
+
+
+def person_principal(purpose: str | None = None) -> Principal:
+    """The signed-in person, stating `purpose` (RFC 9560) for a query made on their behalf:
+    their grants for that purpose apply, as to their token's query with `farv1_qp`."""
+    if purpose is None:
+        return session_principal()
+    return _session_principal(purpose)
 
 
 def identify_person() -> None:
@@ -148,6 +156,10 @@ def _state() -> WebState:
 
 def pages() -> Pages:
     return _state().pages
+
+
+def reader() -> ContactReader:
+    return _state().reader
 
 
 # The query parameter of the "as RDAP JSON" link on a page: a browser asks for JSON with it.
