@@ -63,6 +63,10 @@ from rdap.people_commands import user_group  # noqa: E402 - appended command gro
 
 COMMANDS.append(user_group)
 
+from rdap.disclosure.commands import COMMANDS as DISCLOSURE_COMMANDS  # noqa: E402
+
+COMMANDS += DISCLOSURE_COMMANDS
+
 
 def register_commands(app: Flask) -> None:
     for command in COMMANDS:

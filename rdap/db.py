@@ -252,12 +252,12 @@ def _display(url: str) -> str:
 class Database:
     """The primary engine, read replicas for the lookup pipeline, and bounded units of work.
 
-    Every unit of work handed out here (`read_connection`, `primary_connection`, `read_scope`,
-    `session_scope`) has a deadline: `timeout` seconds from its start or its last answered
-    statement. Past it the watchdog cuts its connections and the caller gets DatabaseTimeout
-    or a DBAPIError, which the HTTP layer answers with 503. PostgreSQL also gets
-    `connect_timeout` and a server-side statement_timeout of `timeout`. Long maintenance work
-    (escrow imports) uses `bulk_connection`, which has neither.
+    Every unit of work handed out here (`read_connection`, `primary_connection`,
+    `write_connection`, `read_scope`, `session_scope`) has a deadline: `timeout` seconds from
+    its start or its last answered statement. Past it the watchdog cuts its connections and the
+    caller gets DatabaseTimeout or a DBAPIError, which the HTTP layer answers with 503.
+    PostgreSQL also gets `connect_timeout` and a server-side statement_timeout of `timeout`.
+    Long maintenance work (escrow imports) uses `bulk_connection`, which has neither.
     """
 
     def __init__(
@@ -407,6 +407,15 @@ class Database:
         connection, armed = self._connect(self.primary)
         with self._use(self.primary, connection, armed):
             yield connection
+
+    @contextlib.contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """One Core transaction on the primary (never a replica): committed when the block
+        ends without error, else rolled back."""
+        connection, armed = self._connect(self.primary)
+        with self._use(self.primary, connection, armed):
+            yield connection
+            connection.commit()
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[Session]:

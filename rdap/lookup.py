@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from typing import Protocol
 
 from rdap import document as doc
 from rdap.errors import NotFound
-from rdap.principal import Principal
+from rdap.principal import Grant, Principal
 from rdap.query import (
     DomainLookup,
     EntityLookup,
@@ -58,6 +59,22 @@ class LookupContext:
     # none is offered.
     contact_uri_template: str = ""
     help_description: tuple[str, ...] = ()
+
+
+class Disclosure(Protocol):
+    """What the pipeline needs of the disclosure workflow (rdap.disclosure.access)."""
+
+    def grants(
+        self, principal: Principal, domain: str, roid: str, now: dt.datetime
+    ) -> tuple[Grant, ...]:
+        """The caller's grants in force for this domain and the purpose its query states."""
+        ...
+
+    def disclosed(
+        self, document: RedactedDocument, principal: Principal, ctx: LookupContext
+    ) -> RedactedDocument:
+        """Record an answer that disclosed (before it is sent) and say so in a notice."""
+        ...
 
 
 def full_document(
@@ -119,10 +136,22 @@ def lookup(
     repo: Repository,
     policy: Policy,
     ctx: LookupContext,
+    disclosure: Disclosure | None = None,
 ) -> RedactedDocument:
-    """Answer one query for one principal. The result is the only thing renderers accept."""
+    """Answer one query for one principal. The result is the only thing renderers accept.
+
+    Disclosure grants are looked up here, once the domain is known, and only for a domain
+    lookup: a search, an entity or a name server lookup never discloses by grant."""
     full = full_document(query, repo, ctx, verification=verification_for(policy, principal))
-    return redact_for(full, principal, policy, ctx)
+    if disclosure is not None and isinstance(query, DomainLookup):
+        roid = str(full.body.get("handle", ""))
+        grants = disclosure.grants(principal, full.subject.key, roid, ctx.now)
+        if grants:
+            principal = dataclasses.replace(principal, grants=grants)
+    document = redact_for(full, principal, policy, ctx)
+    if disclosure is not None and document.disclosed:
+        document = disclosure.disclosed(document, principal, ctx)
+    return document
 
 
 def redact_for(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
 from rdap import prepared
 from rdap.errors import Forbidden, QueryError, Unauthorized
 from rdap.models.client import ACTIVE, OAuthClient
+from rdap.models.disclosure import Accreditation, DisclosureClient
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -40,6 +41,22 @@ class Grant:
         return now < self.expires_at
 
 
+# Accreditation statuses (rdap.disclosure keeps them; the pipeline only reads them).
+ACCREDITATION_ACTIVE = "active"
+ACCREDITATION_SUSPENDED = "suspended"
+
+
+@dataclasses.dataclass(frozen=True)
+class Affiliation:
+    """What an OAuth client acts for: a staff member's organisation, or a requester's
+    accreditation (and the organisation it was granted to)."""
+
+    organisation_id: int | None
+    accreditation_id: str | None = None
+    requester_type: str | None = None  # the accreditation's organisation type
+    suspended: bool = False  # may look and read its requests, may not submit or be disclosed to
+
+
 @dataclasses.dataclass(frozen=True)
 class Principal:
     """The caller as the pipeline sees it. Policies decide what each role sees; code never does."""
@@ -52,8 +69,11 @@ class Principal:
     token_id: str | None = None  # token `jti`
     purposes: frozenset[str] = frozenset()  # rdap_allowed_purposes ∩ accreditation purposes
     purpose: str | None = None  # the purpose this query states (RFC 9560 query parameter)
+    # Disclosure grants for the object being answered. Identification leaves this empty; a
+    # domain lookup fills in the few grants that domain needs (rdap.lookup), nothing else does.
     grants: tuple[Grant, ...] = ()
     do_not_track: bool = False
+    affiliation: Affiliation | None = None
 
     def sponsors(self, registrar_id: int | None) -> bool:
         """Is this caller the registrar sponsoring an object of `registrar_id`?"""
@@ -101,22 +121,43 @@ PURPOSE_PARAM = "farv1_qp"
 DNT_PARAM = "farv1_dnt"
 
 
-# Built once: what a request needs of its client (read on every request, so revocation and
-# re-binding take effect at once).
-_CLIENT = select(
-    OAuthClient.status, OAuthClient.role, OAuthClient.registrar_id, OAuthClient.allowed_purposes
-).where(OAuthClient.client_id == bindparam("client_id"))
+# Built once: what a request needs of its client and, for requesters, of its accreditation
+# (read on every request, so revocation, expiry and re-binding take effect at once).
+_CLIENT = (
+    select(
+        OAuthClient.status,
+        OAuthClient.role,
+        OAuthClient.registrar_id,
+        OAuthClient.allowed_purposes,
+        DisclosureClient.organisation_id,
+        DisclosureClient.accreditation_id,
+        Accreditation.org_type,
+        Accreditation.purposes.label("accreditation_purposes"),
+        Accreditation.status.label("accreditation_status"),
+        Accreditation.valid_from,
+        Accreditation.valid_until,
+    )
+    .outerjoin(DisclosureClient, DisclosureClient.client_id == OAuthClient.client_id)
+    .outerjoin(Accreditation, Accreditation.id == DisclosureClient.accreditation_id)
+    .where(OAuthClient.client_id == bindparam("client_id"))
+)
 
 
 def principal_for(
-    claims: Claims | None, *, purpose: str | None, connection: Connection
+    claims: Claims | None,
+    *,
+    purpose: str | None,
+    connection: Connection,
+    now: dt.datetime | None = None,
 ) -> Principal:
     """Map verified token claims (or none) to the Principal the pipeline sees.
 
     Role, registrar and purpose ceiling of our own clients are read from the database on every
     call, so revoking a client or re-binding it takes effect at the next query. Purposes are
-    the token's `rdap_allowed_purposes` ∩ what the client (or trusted issuer) may use. A stated
-    purpose outside that set is refused; an unknown purpose value is a bad request.
+    the token's `rdap_allowed_purposes` ∩ what the client (or trusted issuer) may use ∩ the
+    accreditation's purposes. A stated purpose outside that set is refused; an unknown purpose
+    value is a bad request. A client whose accreditation is revoked, expired or not yet valid
+    is refused (403) even while its token is valid.
     """
     if purpose is not None and purpose not in PURPOSES:
         raise QueryError(f"unknown purpose value in {PURPOSE_PARAM}")
@@ -125,6 +166,7 @@ def principal_for(
     role = claims.role
     registrar_id: int | None = None
     purposes = claims.purposes
+    affiliation: Affiliation | None = None
     if claims.client_id is not None:
         found = prepared.rows(connection, _CLIENT, client_id=claims.client_id)
         client = found[0] if found else None
@@ -135,6 +177,9 @@ def principal_for(
         if role == REGISTRAR and registrar_id is None:
             raise Forbidden("this registrar client is not bound to a registrar")
         purposes = purposes & frozenset(client["allowed_purposes"] or ())
+        affiliation = _affiliation(client, now or dt.datetime.now(dt.UTC))
+        if affiliation is not None and affiliation.accreditation_id is not None:
+            purposes = purposes & frozenset(client["accreditation_purposes"] or ())
     if purpose is not None and purpose not in purposes:
         raise Forbidden("the stated purpose is not allowed for this caller")
     return Principal(
@@ -145,14 +190,32 @@ def principal_for(
         token_id=claims.token_id,
         purposes=purposes,
         purpose=purpose,
-        grants=grants_for(claims, connection),
         do_not_track=claims.do_not_track,
+        affiliation=affiliation,
     )
 
 
-def grants_for(claims: Claims, connection: Connection) -> tuple[Grant, ...]:
-    """Approved disclosure grants of this caller. Hook for the disclosure workflow: none yet."""
-    return ()
+def _affiliation(client: dict[str, Any], now: dt.datetime) -> Affiliation | None:
+    """The client's organisation and accreditation; refuses an accreditation that has ended
+    (revoked, expired — by status or by date — or not yet valid)."""
+    organisation_id: int | None = client["organisation_id"]
+    accreditation_id: str | None = client["accreditation_id"]
+    if accreditation_id is None:
+        return None if organisation_id is None else Affiliation(organisation_id)
+    status: str = client["accreditation_status"]
+    if status in (ACCREDITATION_ACTIVE, ACCREDITATION_SUSPENDED):
+        if now >= client["valid_until"]:
+            status = "expired"
+        elif now < client["valid_from"]:
+            raise Forbidden("the accreditation of this client is not yet valid")
+    if status not in (ACCREDITATION_ACTIVE, ACCREDITATION_SUSPENDED):
+        raise Forbidden(f"the accreditation of this client is {status} (accreditation_{status})")
+    return Affiliation(
+        organisation_id=organisation_id,
+        accreditation_id=accreditation_id,
+        requester_type=client["org_type"],
+        suspended=status == ACCREDITATION_SUSPENDED,
+    )
 
 
 def require_registrar(principal: Principal) -> int:

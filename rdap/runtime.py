@@ -6,7 +6,10 @@ import dataclasses
 from typing import Any
 
 from rdap.auth import help_conformance
+from rdap.clock import Clock, utcnow
 from rdap.db import Database
+from rdap.disclosure.access import DisclosureAccess
+from rdap.disclosure.sla import SlaPolicy
 from rdap.instance import server_secret
 from rdap.paging import CursorCodec
 from rdap.profile import Profile, load_profile
@@ -32,6 +35,14 @@ class Runtime:
     _codecs: dict[str, CursorCodec] = dataclasses.field(default_factory=dict, repr=False)
     # /help also names the search extensions and the reverse-search properties (RFC 9536).
     help_conformance: list[str] = dataclasses.field(default_factory=list)
+    # Where every time-dependent rule reads the time (grant and accreditation expiry, SLA
+    # clocks); tests replace it to freeze and advance time.
+    clock: Clock = utcnow
+    sla: SlaPolicy = dataclasses.field(default_factory=SlaPolicy)
+    disclosure: DisclosureAccess = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.disclosure = DisclosureAccess(self.db)
 
     def cursors(self, purpose: str) -> CursorCodec:
         """The cursor codec for one kind of paged answer (keys derived per purpose)."""
@@ -62,4 +73,5 @@ class Runtime:
             help_conformance=[*conformance, *SEARCH_CONFORMANCE, REVERSE_CONFORMANCE],
             search_policy=load_search_policy(settings.policies_path),
             secret=server_secret(settings),
+            sla=SlaPolicy.from_settings(settings),
         )

@@ -126,6 +126,30 @@ class Settings:
     # Failed client authentications (/oauth/token, /oauth/revoke) allowed per address and per
     # client id; successes do not count.
     ratelimit_auth_failures: str = "10/minute"
+    # --- Disclosure requests (rdap.disclosure) ---
+    # Hours from receipt to decision for a standard request (NIS2 Art. 28(5): 72 h).
+    disclosure_sla_standard_hours: int = 72
+    # Hours for an urgent request (law enforcement only).
+    disclosure_sla_urgent_hours: int = 24
+    # Days a request waits for the requester's information before it is closed; 0 = forever.
+    disclosure_information_days: int = 30
+    # --- Notifications to requesters and reviewers (rdap.disclosure.notify, `rdapd notify`) ---
+    # How they are sent: "log" (written to the log; the default) or "smtp".
+    notify_sender: str = "log"
+    # The From address of notification mail.
+    notify_from: str = "rdapd@localhost"
+    # Minutes between delivery attempts double from 1 up to this while mail is down.
+    notify_max_backoff_minutes: int = 60
+    # The SMTP server (notify_sender = "smtp").
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    # "starttls" (the default), "ssl" (implicit TLS, usually port 465) or "none" (plain: a
+    # relay on the same host only).
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = dataclasses.field(default="", repr=False)
+    # Seconds to wait for the SMTP server.
+    smtp_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

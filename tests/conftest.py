@@ -21,8 +21,9 @@ from rdap.settings import Settings
 
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
 
-# Fixtures for OAuth clients and tokens, used by tests/oauth, test_auth and test_ratelimit.
-pytest_plugins = ["tests.oauth_fixtures"]
+# Fixtures for OAuth clients and tokens (tests/oauth, test_auth, test_ratelimit, ...) and for
+# disclosure: accreditations, accredited callers, a frozen clock.
+pytest_plugins = ["tests.oauth_fixtures", "tests.disclosure_fixtures"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -42,11 +42,14 @@ MakeClient = Callable[..., tuple[str, str]]
 
 @pytest.fixture
 def make_client(db: Database, registrar: Registrar) -> MakeClient:
-    """Create a client; returns (client_id, secret)."""
+    """Create a client; returns (client_id, secret). Requester and law-enforcement clients act
+    for an accreditation of their own, with the given purposes."""
 
     def make(
         role: str = "requester", purposes: tuple[str, ...] = ("legalActions",)
     ) -> tuple[str, str]:
+        if role in ("requester", "law-enforcement"):
+            return _accredited_client(db, role, purposes)
         with db.session_scope() as session:
             client, secret = service.create_client(
                 session,
@@ -59,6 +62,34 @@ def make_client(db: Database, registrar: Registrar) -> MakeClient:
             return client.client_id, secret
 
     return make
+
+
+def _accredited_client(db: Database, role: str, purposes: tuple[str, ...]) -> tuple[str, str]:
+    from rdap import audit
+    from rdap.disclosure import service as disclosure
+    from rdap.disclosure.sla import SlaPolicy
+
+    now = dt.datetime.now(dt.UTC)
+    actor = disclosure.operator("tests")
+    with audit.writing(db) as session:
+        ctx = disclosure.Context(session, now, SlaPolicy())
+        accreditation = disclosure.create_accreditation(
+            ctx,
+            org=f"{role} organisation {secrets.token_hex(4)}",
+            org_type="law-enforcement" if role == "law-enforcement" else "cybersecurity",
+            jurisdiction="CH",
+            purposes=purposes or ("legalActions",),
+            actor=actor,
+        )
+        client, secret = disclosure.create_client(
+            ctx,
+            role=role,
+            name=f"{role} client",
+            actor=actor,
+            accreditation_id=accreditation.id,
+            purposes=purposes,
+        )
+        return client.client_id, secret
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import datetime as dt
 
 import orjson
 import pytest
+from sqlalchemy import select
 
 from rdap import document as doc
 from rdap import models
@@ -161,3 +162,76 @@ def test_the_channel_supplies_the_links_and_the_contact_form_base() -> None:
     assert card == [
         ["contact-uri", {}, "uri", "https://rdap.example/contact?d=a.post&r=registrant"]
     ]
+
+
+# --- disclosure grants: loaded for the one domain a lookup answers -------------------------------
+
+
+class _FakeDisclosure:
+    """Records what the pipeline asks; grants every element it is asked about for one domain."""
+
+    def __init__(self, grant_domain: str) -> None:
+        self.grant_domain = grant_domain
+        self.asked: list[tuple[str, str]] = []
+        self.recorded: list[frozenset[str]] = []
+
+    def grants(self, principal, domain, roid, now):  # type: ignore[no-untyped-def]
+        from rdap.principal import Grant
+
+        self.asked.append((domain, roid))
+        if domain != self.grant_domain:
+            return ()
+        return (
+            Grant(
+                "G1",
+                domain,
+                frozenset({"registrant.email"}),
+                "legalActions",
+                NOW + dt.timedelta(days=1),
+                "R1",
+            ),
+        )
+
+    def disclosed(self, document, principal, ctx):  # type: ignore[no-untyped-def]
+        self.recorded.append(document.disclosed)
+        return document
+
+
+def test_grants_are_loaded_for_the_domain_looked_up_only(db: Database) -> None:
+    from rdap.errors import NotFound
+    from rdap.lookup import lookup
+    from rdap.query import parse_path
+
+    record = _record(db, "granted.post", "natural")
+    policy = load_policy(Settings().policies_path)
+    requester = Principal(role=REQUESTER, purpose="legalActions")
+    fake = _FakeDisclosure("granted.post")
+    ctx = LookupContext(now=NOW, links=LINKS)
+    with db.read_connection() as connection:
+        repo = Repository(connection)
+        answer = lookup(
+            parse_path(["domain", "GRANTED.post"]),
+            requester,
+            repo=repo,
+            policy=policy,
+            ctx=ctx,
+            disclosure=fake,
+        )
+        assert fake.asked == [("granted.post", record.roid)]
+        assert fake.recorded == [frozenset({"registrant.email"})]
+        assert answer.disclosed == {"registrant.email"}
+        handle = connection.execute(select(models.Contact.handle)).scalars().first()
+        assert handle is not None
+        for path in (["entity", handle], ["nameserver", "ns1.granted.post"], ["help"]):
+            lookup(parse_path(path), requester, repo=repo, policy=policy, ctx=ctx, disclosure=fake)
+        with pytest.raises(NotFound):
+            lookup(
+                parse_path(["domain", "absent.post"]),
+                requester,
+                repo=repo,
+                policy=policy,
+                ctx=ctx,
+                disclosure=fake,
+            )
+    assert len(fake.asked) == 1  # entities, name servers, help and absent names ask nothing
+    assert len(fake.recorded) == 1

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from rdap.db import Database
 from rdap.escrow.generator import GeneratedDeposit, generate_deposit
 from rdap.escrow.loader import import_deposit
-from rdap.models import Contact, Domain, DomainContact, Host, Registrar
+from rdap.models import Contact, Domain, DomainContact, Host, Notification, Registrar
 from tests.live_whois import BASE_URL, live_whois, query
 from tests.oauth_fixtures import MakeClient
 from tests.web.signing import create, finish, sign_in
@@ -289,6 +289,93 @@ def test_port_43_shows_no_hidden_marker_in_answers_or_logs(  # type: ignore[no-u
     visible = {_needle(m.kind, m.value) for m in marked.markers} - set(needles)
     assert visible
     assert any(needle in text for _, text in texts for needle in visible)
+
+
+# --- requester and law enforcement with grants -----------------------------------------------
+
+PURPOSE = "criminalInvestigationAndDNSAbuseMitigation"
+
+
+def _with_purpose(path: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}farv1_qp={PURPOSE}"
+
+
+def _granted_domain(db: Database, deposit: GeneratedDeposit) -> tuple[str, dict[str, str]]:
+    """An ASCII domain whose registrant is a natural person with hidden markers: (name,
+    {marker kind: needle} of its registrant)."""
+    hidden = _public_needles(db, deposit)
+    by_contact: dict[str, dict[str, str]] = {}
+    for marker in deposit.markers:
+        needle = _needle(marker.kind, marker.value)
+        if needle in hidden:
+            by_contact.setdefault(marker.contact, {})[marker.kind] = needle
+    with db.read_scope() as session:
+        rows = session.execute(
+            select(Domain.ldh_name, Contact.handle)
+            .join(Contact, Contact.id == Domain.registrant_id)
+            .where(Domain.unicode_name.is_(None))
+            .order_by(Domain.id)
+        ).all()
+    for name, handle in rows:
+        kinds = by_contact.get(handle, {})
+        if {"name", "email", "voice"} <= set(kinds) and not name.startswith("xn--"):
+            return name, kinds
+    raise AssertionError("the generated registry has no natural-person registrant")
+
+
+@pytest.mark.parametrize("role", ["requester", "law-enforcement"])
+def test_requesters_with_a_grant_see_exactly_the_granted_elements(  # type: ignore[no-untyped-def]
+    app, client, db, marked, accredit, caller, api, role
+) -> None:
+    domain, kinds = _granted_domain(db, marked)
+    org_type = "law-enforcement" if role == "law-enforcement" else "cybersecurity"
+    requester = caller(
+        role, accreditation=accredit("Marked Org", org_type=org_type), email="req@org.example"
+    )
+    staff = caller("staff", email="review@registry.example")
+    request_id = api.submit(requester, domain=domain).get_json()["id"]
+    decided = api.decide(
+        request_id,
+        staff,
+        action="approve",
+        valid_days=7,
+        data_elements=["registrant.name", "registrant.email"],
+        rationale="The phone number is not needed to reach the operator of the domain.",
+    )
+    assert decided.status_code == 200, decided.get_json()
+    granted = {kinds["name"], kinds["email"]}
+    granted_path = _with_purpose(f"/domain/{domain}")
+    hidden = _public_needles(db, marked)
+    elsewhere = {n: h for n, h in hidden.items() if n not in granted}
+    headers = requester.headers
+
+    texts = list(_crawl(client, headers, db))
+    texts += [
+        (_with_purpose(path), text) for path, text in _crawl_with_purpose(client, headers, db)
+    ]
+    assert _leaks(iter(texts), elsewhere) == []
+    shown = [path for path, text in texts if any(g in text for g in granted)]
+    assert shown == [granted_path], "granted values appear in that domain's answer, and only there"
+    assert kinds["voice"] not in dict(texts)[granted_path]  # not granted: still redacted
+
+    # Notifications (a channel too) name the request, never the domain or a value.
+    with db.read_scope() as session:
+        outbox = [m.subject + m.body for m in session.scalars(select(Notification))]
+    assert len(outbox) == 3  # acknowledged, new for review, approved
+    assert not any(needle in text for text in outbox for needle in [*hidden, domain])
+    assert all(request_id in text for text in outbox)
+
+    # The audit log names what was disclosed and never holds a value.
+    exported = app.test_cli_runner().invoke(args=["audit", "export"]).output
+    assert '"disclosure.answer"' in exported
+    assert not TOKEN.search(exported)
+    assert not any(needle in exported for needle in hidden)
+
+
+def _crawl_with_purpose(client, headers: dict[str, str], db: Database) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    for path in _paths(db):
+        response = client.get(_with_purpose(path), headers=headers)
+        yield path, f"{response.status}\n{response.headers}\n{response.get_data(as_text=True)}"
 
 
 # --- the registrar API: accuracy report, complaints ------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from rdap.complaints import CONTACT_ROLES, REPORTER
-from rdap.principal import Grant, Principal
+from rdap.principal import PURPOSES, Grant, Principal
 from rdap.redaction import contact_decisions, json_bytes, load_policy, redact
 from rdap.settings import PROJECT_ROOT
 from tests.redaction import sample
@@ -20,7 +20,8 @@ POLICIES = PROJECT_ROOT / "policies"
 CASE_KEYS = {"id", "note", "principal", "person", "consent", "lookup", "shown", "redacted"}
 PRINCIPAL_KEYS = {"role", "registrar", "purpose", "grants"}
 GRANT_KEYS = {"elements", "domain", "purpose", "expired"}
-DEFAULT_PURPOSE = {"law-enforcement": "criminal-investigation"}
+# Grants are for RFC 9560 purposes (rdap.principal.PURPOSES), as production creates them.
+DEFAULT_PURPOSE = {"law-enforcement": "criminalInvestigationAndDNSAbuseMitigation"}
 
 
 def _cases() -> list[Any]:
@@ -46,15 +47,20 @@ def _principal(spec: dict[str, Any]) -> Principal:
         spec.get("registrar")
     ]
     grants = []
+    stated = spec.get("purpose")
+    assert stated is None or stated in PURPOSES, f"{stated!r} is not an RFC 9560 purpose"
+    # Production loads grants only for a query that states a purpose (rdap.lookup).
+    assert stated is not None or not spec.get("grants"), "a principal with grants states a purpose"
     for n, grant in enumerate(spec.get("grants", [])):
         assert set(grant) <= GRANT_KEYS, f"unknown grant keys {set(grant) - GRANT_KEYS}"
+        assert grant.get("purpose", "legalActions") in PURPOSES
         delta = dt.timedelta(days=-1 if grant.get("expired") else 30)
         grants.append(
             Grant(
                 grant_id=f"G{n}",
                 domain="other.post" if grant.get("domain") == "other" else sample.DOMAIN,
                 elements=frozenset(grant["elements"]),
-                purpose=grant.get("purpose", DEFAULT_PURPOSE.get(role, "cybersecurity")),
+                purpose=grant.get("purpose", DEFAULT_PURPOSE.get(role, "legalActions")),
                 expires_at=sample.NOW + delta,
             )
         )

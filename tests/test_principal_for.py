@@ -101,3 +101,59 @@ def test_federated_claims_keep_their_role(db: Database):
     assert principal.client_id is None
     assert principal.subject == "user-1"
     assert principal.registrar_id is None
+
+
+# --- affiliation: accreditation and organisation, read at query time ----------------------------
+
+
+def test_accreditation_is_read_at_query_time(db: Database, accredit, caller, token_for):  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from rdap.models import Accreditation
+    from tests.disclosure_fixtures import START
+
+    accreditation = accredit("CERT", purposes=("legalActions", "dnsTransparency"))
+    requester = caller(accreditation=accreditation, purposes=("legalActions",))
+    claims = _claims(requester.client_id, purposes=("legalActions", "dnsTransparency"))
+
+    def principal(now: dt.datetime = START) -> object:
+        with db.read_connection() as connection:
+            return principal_for(claims, purpose=None, connection=connection, now=now)
+
+    found = principal()
+    assert found.affiliation.accreditation_id == accreditation  # type: ignore[attr-defined]
+    assert found.affiliation.requester_type == "cybersecurity"  # type: ignore[attr-defined]
+    assert found.affiliation.suspended is False  # type: ignore[attr-defined]
+    assert found.purposes == {"legalActions"}  # type: ignore[attr-defined]  # token ∩ client ∩ accreditation
+    with pytest.raises(Forbidden, match="not yet valid"):
+        principal(START - dt.timedelta(seconds=1))
+    with pytest.raises(Forbidden, match="accreditation_expired"):
+        principal(START + dt.timedelta(days=400))
+    for status, expected in (
+        ("suspended", None),
+        ("expired", "accreditation_expired"),
+        ("revoked", "accreditation_revoked"),
+    ):
+        with db.session_scope() as session:
+            session.execute(
+                update(Accreditation).where(Accreditation.id == accreditation).values(status=status)
+            )
+        if expected is None:
+            assert principal().affiliation.suspended is True  # type: ignore[attr-defined]
+        else:
+            with pytest.raises(Forbidden, match=expected):
+                principal()
+
+
+def test_staff_organisation_and_unaffiliated_clients(db: Database, caller, make_client):  # type: ignore[no-untyped-def]
+    staff = caller("staff", org="Registry Legal")
+    with db.read_connection() as connection:
+        found = principal_for(
+            _claims(staff.client_id, role="staff"), purpose=None, connection=connection
+        )
+        assert found.affiliation is not None
+        assert found.affiliation.organisation_id is not None
+        assert found.affiliation.accreditation_id is None
+        plain, _ = make_client("staff", purposes=())
+        bare = principal_for(_claims(plain, role="staff"), purpose=None, connection=connection)
+        assert bare.affiliation is None

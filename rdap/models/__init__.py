@@ -4,6 +4,18 @@ from rdap.db import Base
 from rdap.models.client import OAuthClient, RevokedToken, SigningKey
 from rdap.models.complaint import Complaint
 from rdap.models.contact import LEGAL, NATURAL, Contact, PostalInfo
+from rdap.models.disclosure import (
+    Accreditation,
+    AuditEntry,
+    DisclosureClient,
+    DisclosureGrant,
+    DisclosureRequest,
+    Notification,
+    Organisation,
+    RequestEvent,
+    RequestReason,
+    SlaPause,
+)
 from rdap.models.domain import (
     DnsKey,
     Domain,
@@ -22,6 +34,8 @@ from rdap.models.registry import ContactTld, Deposit, HostTld, RegistrarTld, Tld
 __all__ = [
     "LEGAL",
     "NATURAL",
+    "Accreditation",
+    "AuditEntry",
     "AuthorizationCode",
     "Base",
     "Complaint",
@@ -29,6 +43,9 @@ __all__ = [
     "ContactMessage",
     "ContactTld",
     "Deposit",
+    "DisclosureClient",
+    "DisclosureGrant",
+    "DisclosureRequest",
     "DnsKey",
     "Domain",
     "DomainContact",
@@ -39,12 +56,17 @@ __all__ = [
     "HostTld",
     "IdnTable",
     "NonDelegatedName",
+    "Notification",
     "OAuthClient",
+    "Organisation",
     "Person",
     "PostalInfo",
     "Registrar",
     "RegistrarTld",
+    "RequestEvent",
+    "RequestReason",
     "RevokedToken",
     "SigningKey",
+    "SlaPause",
     "Tld",
 ]

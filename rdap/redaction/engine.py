@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
@@ -270,6 +270,22 @@ def redact(
         disclosed=frozenset(disclosed),
         policy_revision=plan.revision,
         subject=subject,
+        _key=_KEY,
+    )
+
+
+def with_notices(document: RedactedDocument, notices: Sequence[dict[str, Any]]) -> RedactedDocument:
+    """`document` with `notices` after its own top-level notices (a disclosure names itself in
+    one); redaction's outcome (declarations, decisions, what was disclosed) is unchanged."""
+    body = dict(document.body.items())  # the top level only: every part below stays shared
+    body["notices"] = [*document.body.get("notices", ()), *notices]
+    return RedactedDocument(
+        body=body,
+        redacted=document._redacted,
+        decisions=document.decisions,
+        disclosed=document.disclosed,
+        policy_revision=document.policy_revision,
+        subject=document.subject,
         _key=_KEY,
     )
 

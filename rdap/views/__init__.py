@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from rdap.views import (
+    disclosure,
     errors,
     framing,
     headers,
@@ -29,6 +30,7 @@ def register(app: Flask) -> None:
     app.wsgi_app = framing.ReadableBody(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(rdap.blueprint)
     app.register_blueprint(registrar.blueprint)
+    app.register_blueprint(disclosure.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(terms.blueprint)

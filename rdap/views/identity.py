@@ -47,5 +47,6 @@ def identify() -> None:
         require_tls_for_credentials()
     verifier = oauth_state(current_app).verifier
     claims = authenticate(header, verifier=verifier, now=dt.datetime.now(dt.UTC))
-    with rt.db.read_connection() as connection:
-        g.principal = principal_for(claims, purpose=purpose, connection=connection)
+    # The primary: a revoked client or accreditation must not live on in a lagging replica.
+    with rt.db.primary_connection() as connection:
+        g.principal = principal_for(claims, purpose=purpose, connection=connection, now=rt.clock())

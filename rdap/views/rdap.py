@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Response, current_app, request
 
 from rdap import metrics
@@ -34,7 +32,7 @@ def runtime() -> Runtime:
 def context() -> LookupContext:
     rt = runtime()
     return LookupContext(
-        now=dt.datetime.now(dt.UTC),
+        now=rt.clock(),
         links=Links(base_url=base_url(), request_url=request_url()),
         contact_uri_template=rt.profile.contact_uri,
         help_description=rt.profile.help_description,
@@ -54,21 +52,27 @@ def answer(query: q.Query) -> Response:
         web.use_session_principal()
     with rt.db.read_connection() as connection:
         repo = Repository(connection, rt.facts)
-        document = lookup(query, principal(), repo=repo, policy=rt.policy, ctx=ctx)
+        document = lookup(
+            query, principal(), repo=repo, policy=rt.policy, ctx=ctx, disclosure=rt.disclosure
+        )
     if document.disclosed:
         metrics.count_disclosure(principal().role)
     if page:
-        return web.lookup_answer(document)
-    return rdap_response(
-        rdap_json.render(
-            document,
-            profile=rt.profile,
-            base_url=ctx.links.base_url,
-            request_url=ctx.links.request_url,
-            extra_conformance=rt.help_conformance if is_help else rt.extra_conformance,
-            extra_members=rt.help_members if is_help else None,
+        response = web.lookup_answer(document)
+    else:
+        response = rdap_response(
+            rdap_json.render(
+                document,
+                profile=rt.profile,
+                base_url=ctx.links.base_url,
+                request_url=ctx.links.request_url,
+                extra_conformance=rt.help_conformance if is_help else rt.extra_conformance,
+                extra_members=rt.help_members if is_help else None,
+            )
         )
-    )
+    if document.disclosed:  # shown to this caller alone: no cache may keep or share it
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @blueprint.route("/domains", defaults={"path": "domains"}, methods=["GET"])

@@ -51,7 +51,7 @@ def test_create_list_revoke(runner, registrar, db):
 
 
 def test_plain_output_shows_the_secret_once(runner):
-    result = runner.invoke(args=["client", "create", "--role", "requester", "--name", "CERT-X"])
+    result = runner.invoke(args=["client", "create", "--role", "staff", "--name", "Reviewer X"])
     assert result.exit_code == 0
     assert "client_secret:" in result.output
 
@@ -64,8 +64,12 @@ def test_plain_output_shows_the_secret_once(runner):
             ["--role", "registrar", "--name", "R", "--registrar", "4242"],
             "no registrar with IANA ID",
         ),
-        (["--role", "requester", "--name", "R", "--purpose", "curiosity"], "unknown purpose"),
-        (["--role", "requester", "--name", "R", "--registrar", "9999"], "only to role registrar"),
+        (["--role", "staff", "--name", "R", "--purpose", "curiosity"], "unknown purpose"),
+        (["--role", "staff", "--name", "R", "--registrar", "9999"], "only to role registrar"),
+        (["--role", "requester", "--name", "R"], "needs --accreditation"),
+        (["--role", "law-enforcement", "--name", "R"], "needs --accreditation"),
+        (["--role", "requester", "--name", "R", "--accreditation", "acc-x"], "no accreditation"),
+        (["--role", "registrar", "--name", "R", "--org", "X"], "do not apply to role registrar"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(runner, registrar, args, message):

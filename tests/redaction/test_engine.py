@@ -246,7 +246,7 @@ def _grant(elements: set[str], **kw: Any) -> Grant:
         "grant_id": "G1",
         "domain": sample.DOMAIN,
         "elements": frozenset(elements),
-        "purpose": "cybersecurity",
+        "purpose": "legalActions",
         "expires_at": sample.NOW + dt.timedelta(days=1),
     }
     values.update(kw)
@@ -282,7 +282,7 @@ def test_a_grant_for_something_public_anyway_is_not_a_disclosure() -> None:
     [
         (_grant({"registrant.email"}, expires_at=sample.NOW), None),
         (_grant({"registrant.email"}, domain="other.post"), None),
-        (_grant({"registrant.email"}), "trademark"),
+        (_grant({"registrant.email"}), "criminalInvestigationAndDNSAbuseMitigation"),
     ],
     ids=["expired", "other-domain", "purpose-mismatch"],
 )
