@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import getpass
 import json
 import sys
 
@@ -10,9 +10,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from rdap import people
+from rdap import audit, people
 from rdap.app import runtime_of
-from rdap.oauth import service
+from rdap.disclosure import service as disclosure
 from rdap.oauth.keys import KeySealer
 from rdap.principal import PURPOSES
 
@@ -39,6 +39,15 @@ def user_group() -> None:
     help=f"RFC 9560 purpose the person may state (repeatable): {', '.join(sorted(PURPOSES))}.",
 )
 @click.option(
+    "--accreditation",
+    "accreditation_id",
+    help="The accreditation a requester or law-enforcement user acts for (required for them).",
+)
+@click.option(
+    "--org", "organisation", help="The organisation of a staff user (conflicts of interest)."
+)
+@click.option("--email", help="Where the user's disclosure notifications go.")
+@click.option(
     "--password-stdin",
     is_flag=True,
     help="Read the password from standard input (else one is made).",
@@ -50,18 +59,30 @@ def user_create(  # noqa: PLR0917 - click passes each option as an argument
     display_name: str,
     role: str,
     purposes: tuple[str, ...],
+    accreditation_id: str | None,
+    organisation: str | None,
+    email: str | None,
     password_stdin: bool,
     as_json: bool,
 ) -> None:
     """Create an account; prints its password and, for staff, the TOTP URI (shown once)."""
     runtime = runtime_of(current_app)
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    now = dt.datetime.now(dt.UTC)
+    now = runtime.clock()
     try:
-        with runtime.db.session_scope() as session:
+        with audit.writing(runtime.db) as session:
             people.check_new(session, username=username, display_name=display_name, role=role)
-            client, _secret = service.create_client(
-                session, role=role, name=f"{display_name.strip()} (web)", purposes=purposes, now=now
+            # The person's own client, made as every disclosure client is: bound to the
+            # accreditation (requesters) or organisation (staff), on the audit chain.
+            client, _secret = disclosure.create_client(
+                disclosure.Context(session, now, runtime.sla, runtime.policy),
+                role=role,
+                name=f"{display_name.strip()} (web)",
+                actor=disclosure.operator(getpass.getuser()),
+                accreditation_id=accreditation_id,
+                organisation=organisation,
+                purposes=purposes,
+                email=email,
             )
             created = people.create_person(
                 session,
@@ -79,7 +100,7 @@ def user_create(  # noqa: PLR0917 - click passes each option as an argument
                 "password": created.password,
                 "totp_uri": created.totp_uri,
             }
-    except (people.PersonError, service.ClientError) as exc:
+    except (people.PersonError, disclosure.DisclosureError) as exc:
         _fail(str(exc))
         return
     if as_json:
@@ -98,7 +119,7 @@ def user_disable(username: str) -> None:
     runtime = runtime_of(current_app)
     try:
         with runtime.db.session_scope() as session:
-            person = people.disable_person(session, username, dt.datetime.now(dt.UTC))
+            person = people.disable_person(session, username, runtime.clock())
             name = person.username
     except people.PersonError as exc:
         _fail(str(exc))

@@ -23,7 +23,7 @@ from rdap.escrow.loader import import_deposit
 from rdap.models import Contact, Domain, DomainContact, Host, Notification, Registrar
 from tests.live_whois import BASE_URL, live_whois, query
 from tests.oauth_fixtures import MakeClient
-from tests.web.signing import create, finish, sign_in
+from tests.web.signing import accreditation, create, finish, sign_in
 
 TOKEN = re.compile(r"PII-[a-z]+-\d{7}")
 # Consent is recorded per EPP element; these marker kinds become public with it.
@@ -98,6 +98,10 @@ def _paths(db: Database) -> Iterator[str]:
     # The web channel's own pages (HTML whatever the Accept).
     yield "/"
     yield "/disclosure-policy"
+    yield "/portal"
+    yield "/portal/new"
+    yield "/review"
+    yield "/statistics"
     for name in domains[:5]:
         yield f"/search?q={name}&kind=domain"
         yield f"/contact?domain={name}&role=registrant"
@@ -160,7 +164,18 @@ def test_people_signed_in_without_grants_see_no_hidden_marker(  # type: ignore[n
     app, client, db, marked, role
 ) -> None:
     """The web pages of a signed-in requester (a session, not a token) are the public view."""
-    person = create(app, "--username", f"{role}@example.org", "--name", "Pat", "--role", role)
+    kind = "law-enforcement" if role == "law-enforcement" else "ip"
+    person = create(
+        app,
+        "--accreditation",
+        accreditation(app, kind, f"{kind} org"),
+        "--username",
+        f"{role}@example.org",
+        "--name",
+        "Pat",
+        "--role",
+        role,
+    )
     finish(client, sign_in(client, f"{role}@example.org", person["password"]))
     needles = _public_needles(db, marked)
     assert _leaks(_crawl(client, ACCEPTS["html"], db), needles) == []

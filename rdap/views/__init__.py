@@ -11,6 +11,7 @@ from rdap.views import (
     headers,
     health,
     openapi,
+    portal,
     rdap,
     registrar,
     signin,
@@ -37,4 +38,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(web.blueprint)
     if app.extensions["rdapd"].settings.oauth_enabled:
         app.register_blueprint(signin.blueprint)
+        app.register_blueprint(portal.blueprint)
     errors.register(app)

@@ -19,7 +19,7 @@ from rdap import complaints, relay
 from rdap.auth import Claims
 from rdap.disclosure_process import Timelines, describe
 from rdap.errors import NotFound, PayloadTooLarge, QueryError, RdapError, Unauthorized
-from rdap.principal import ANONYMOUS, Principal, principal_for
+from rdap.principal import ANONYMOUS, STAFF, Principal, principal_for
 from rdap.redaction import RedactedDocument
 from rdap.render.contacts import ContactReader
 from rdap.render.html import MEDIA_TYPE, NavItem, Pages, Site
@@ -282,7 +282,9 @@ def page(
 def _nav(person: Mapping[str, Any] | None) -> tuple[NavItem, ...]:
     if person is None:
         return (NavItem("/signin", "Sign in"),)
-    return ()
+    if person.get("role") == STAFF:
+        return (NavItem("/review", "Review queue"), NavItem("/statistics", "Statistics"))
+    return (NavItem("/portal", "Your requests"),)
 
 
 def error_page(error: RdapError) -> Response:

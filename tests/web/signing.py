@@ -47,3 +47,25 @@ def finish(client, answer):  # type: ignore[no-untyped-def]
     done = client.get(f"{back.path}?{back.query}", headers=BROWSER)
     assert done.status_code == 303
     return done
+
+
+def accreditation(app, org_type: str = "ip", org: str = "IP Firm AG") -> str:  # type: ignore[no-untyped-def]
+    """A new active accreditation (rdapd accreditation create); its id."""
+    made = app.test_cli_runner().invoke(
+        args=[
+            "accreditation",
+            "create",
+            "--org",
+            org,
+            "--type",
+            org_type,
+            "--jurisdiction",
+            "CH",
+            "--purposes",
+            "legalActions",
+            "--json",
+        ]
+    )
+    assert made.exit_code == 0, made.output
+    found: str = json.loads(made.output)["accreditation_id"]
+    return found

@@ -234,3 +234,116 @@ def test_staff_sign_in_with_totp_without_script(site, no_script, with_script, sh
     no_script.get_by_role("button", name="Sign out").click()
     assert no_script.get_by_role("link", name="Sign in").count() == 1
     assert _errors(no_script) == []
+
+
+def test_the_disclosure_workflow_in_the_browser(site, no_script, browser, shots: Shots) -> None:  # type: ignore[no-untyped-def]
+    """Must show: a requester signs in, files a request, sees a validation error, fixes it,
+    submits; a reviewer (with TOTP) approves part of it; the requester then sees exactly the
+    approved elements; the statistics page shows its charts."""
+    import pyotp
+
+    made = _rdapd(
+        site,
+        "accreditation",
+        "create",
+        "--org",
+        "IP Firm AG",
+        "--type",
+        "ip",
+        "--jurisdiction",
+        "CH",
+        "--purposes",
+        "legalActions",
+        "--json",
+    )
+    ana = _rdapd(
+        site,
+        "user",
+        "create",
+        "--username",
+        "ana@ip-firm.example",
+        "--name",
+        "Ana Analyst",
+        "--role",
+        "requester",
+        "--accreditation",
+        made["accreditation_id"],
+        "--json",
+    )
+    rita = _rdapd(
+        site,
+        "user",
+        "create",
+        "--username",
+        "rev@registry.example",
+        "--name",
+        "Rev Iewer",
+        "--role",
+        "staff",
+        "--json",
+    )
+    url = site["url"]
+    domain = _lookup_names(site)["ascii"]
+
+    def sign_in(page: Any, username: str, password: str, code: str = "") -> None:
+        page.goto(f"{url}/signin")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        if code:
+            page.fill("#code", code)
+        page.click("main button[type=submit]")
+        assert "Signed in as" in page.locator("header").inner_text()
+
+    # The requester files from the domain's page.
+    sign_in(no_script, "ana@ip-firm.example", ana["password"])
+    no_script.goto(f"{url}/domain/{domain}")
+    no_script.get_by_role("link", name="Request disclosure of hidden data", exact=True).click()
+    no_script.select_option("#purpose", "legalActions")
+    no_script.fill("#legal_basis", "GDPR 6(1)(f)")
+    no_script.fill("#rationale", "too short")
+    no_script.check("input[name=data_elements][value='technical.email']")
+    no_script.check("input[name=data_elements][value='technical.phone']")
+    no_script.check("input[name=good_faith_affirmation]")
+    no_script.click("main button[type=submit]")
+    assert no_script.locator("#rationale-error").is_visible()
+    shots.take(no_script, "request-error")
+    no_script.fill(
+        "#rationale",
+        "The technical contact's email and phone are needed to stop an ongoing infringement.",
+    )
+    no_script.click("main button[type=submit]")
+    assert "/portal/requests/" in no_script.url
+    request_url = no_script.url
+    shots.take(no_script, "request-filed")
+
+    # The reviewer approves the email only.
+    reviewer = browser.new_context(java_script_enabled=False, viewport=PHONE).new_page()
+    sign_in(
+        reviewer, "rev@registry.example", rita["password"], pyotp.parse_uri(rita["totp_uri"]).now()
+    )
+    reviewer.goto(f"{url}/review")
+    shots.take(reviewer, "review-queue")
+    reviewer.locator(f"a[href$='{request_url.rsplit('/', 1)[1]}']").click()
+    reviewer.uncheck("input[name=data_elements][value='technical.phone']")
+    reviewer.check("input[name=reasons][value='data_not_necessary']")
+    reviewer.fill(
+        "#rationale", "The email suffices to reach the contact; the phone is not necessary."
+    )
+    reviewer.click("main button[type=submit]")
+    assert "partially approved" in reviewer.locator("main").inner_text()
+    shots.take(reviewer, "review-decided")
+    reviewer.goto(f"{url}/statistics")
+    assert reviewer.locator("svg.chart").count() == 3
+    shots.take(reviewer, "statistics")
+
+    # The requester sees exactly the approved element.
+    no_script.goto(request_url)
+    technical = no_script.locator("#contact-technical").locator("xpath=..")
+    email = technical.locator("tr", has_text="Email").locator("td")
+    phone = technical.locator(
+        "tr", has=no_script.locator("th", has_text=re.compile(r"^Phone$"))
+    ).locator("td")
+    assert "@" in email.inner_text()
+    assert phone.locator(".hidden-mark").count() == 1
+    shots.take(no_script, "request-disclosed")
+    reviewer.context.close()

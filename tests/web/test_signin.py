@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 
-from tests.web.signing import BROWSER, create, finish, sign_in, token_of
+from tests.web.signing import BROWSER, accreditation, create, finish, sign_in, token_of
 
 
 @pytest.fixture
@@ -47,6 +47,8 @@ def test_staff_sign_in_with_password_and_totp(app, client, staff) -> None:  # ty
 def test_a_requester_signs_in_with_a_password(app, client) -> None:  # type: ignore[no-untyped-def]
     person = create(
         app,
+        "--accreditation",
+        accreditation(app),
         "--username",
         "ana@ip-firm.example",
         "--name",
@@ -67,7 +69,17 @@ def test_a_requester_signs_in_with_a_password(app, client) -> None:  # type: ign
 
 
 def test_disabling_a_person_ends_their_session_at_once(app, client) -> None:  # type: ignore[no-untyped-def]
-    person = create(app, "--username", "bo@ip-firm.example", "--name", "Bo", "--role", "requester")
+    person = create(
+        app,
+        "--accreditation",
+        accreditation(app),
+        "--username",
+        "bo@ip-firm.example",
+        "--name",
+        "Bo",
+        "--role",
+        "requester",
+    )
     finish(client, sign_in(client, "bo@ip-firm.example", person["password"]))
     result = app.test_cli_runner().invoke(args=["user", "disable", "bo@ip-firm.example"])
     assert result.exit_code == 0, result.output
@@ -79,7 +91,17 @@ def test_disabling_a_person_ends_their_session_at_once(app, client) -> None:  # 
 
 
 def test_the_flow_refuses_what_it_did_not_start(app, client) -> None:  # type: ignore[no-untyped-def]
-    person = create(app, "--username", "cy@ip-firm.example", "--name", "Cy", "--role", "requester")
+    person = create(
+        app,
+        "--accreditation",
+        accreditation(app),
+        "--username",
+        "cy@ip-firm.example",
+        "--name",
+        "Cy",
+        "--role",
+        "requester",
+    )
     answer = sign_in(client, "cy@ip-firm.example", person["password"])
     back = urlsplit(answer.headers["Location"])
     # Another browser (no flow in its session) cannot use the code.
