@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rdap.accuracy import email_ok
-from rdap.errors import QueryError
-from rdap.models import ContactMessage, Domain
-from rdap.models.message import QUEUED
+from rdap.document import rdap_time
+from rdap.errors import Conflict, NotFound, QueryError
+from rdap.models import ContactMessage, Domain, Registrar
+from rdap.models.message import QUEUED, RELAYED
+from rdap.principal import Principal, require_registrar
 from rdap.query import parse_domain_name
 
 # The contact roles a message may be written to (those that carry a contact-uri).
@@ -134,3 +136,59 @@ def submit(session: Session, form: Mapping[str, Any], *, now: dt.datetime) -> Co
     session.add(message)
     session.flush()
     return message
+
+
+# --- the sponsoring registrar's side: what to forward, and that it was forwarded -------------
+
+MAX_LISTED = 100
+_NOT_FOUND = "no such message"
+
+
+def _routed_client(session: Session, principal: Principal) -> str | None:
+    registrar_id = require_registrar(principal)
+    return session.scalar(select(Registrar.client_id).where(Registrar.id == registrar_id))
+
+
+def queued(session: Session, principal: Principal) -> list[ContactMessage]:
+    """The messages routed to the calling registrar and not yet forwarded, oldest first."""
+    client_id = _routed_client(session, principal)
+    statement = (
+        select(ContactMessage)
+        .where(ContactMessage.registrar_client_id == client_id, ContactMessage.status == QUEUED)
+        .order_by(ContactMessage.created_at, ContactMessage.id)
+        .limit(MAX_LISTED)
+    )
+    return list(session.scalars(statement))
+
+
+def mark_relayed(
+    session: Session, principal: Principal, message_id: str, *, now: dt.datetime
+) -> ContactMessage:
+    """The registrar has forwarded the message to its contact (once)."""
+    client_id = _routed_client(session, principal)
+    message = session.get(ContactMessage, message_id) if len(message_id) <= 32 else None
+    if message is None or message.registrar_client_id != client_id:
+        raise NotFound(_NOT_FOUND)
+    if message.status != QUEUED:
+        raise Conflict("the message has been forwarded already")
+    message.status = RELAYED
+    message.relayed_at = now
+    session.flush()
+    return message
+
+
+def as_json(message: ContactMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": message.id,
+        "domain": message.domain,
+        "role": message.role,
+        "senderName": message.sender_name,
+        "senderEmail": message.sender_email,
+        "subject": message.subject,
+        "body": message.body,
+        "status": message.status,
+        "createdAt": rdap_time(message.created_at),
+    }
+    if message.relayed_at is not None:
+        out["relayedAt"] = rdap_time(message.relayed_at)
+    return out

@@ -240,3 +240,46 @@ def test_the_complaint_form_calls_the_complaints_service(client, db, domain) -> 
         assert stored.domain == domain.ldh_name
         status_url = f"http://localhost/complaints/{stored.id}"
     assert status_url in sent.get_data(as_text=True)
+
+
+def test_the_sponsor_fetches_and_forwards_contact_messages(  # type: ignore[no-untyped-def]
+    client, db, domain, make_client, token_for
+) -> None:
+    from rdap.models import OAuthClient
+
+    token = _form(client, domain)
+    sent = client.post(
+        "/contact",
+        data={"csrf_token": token, "domain": domain.ldh_name, **MESSAGE},
+        headers=BROWSER,
+    )
+    assert sent.status_code == 200
+    sponsor_client, sponsor_secret = make_client(role="registrar")
+    other_client, other_secret = make_client(role="registrar")
+    with db.session_scope() as session:
+        sponsor_id = session.scalars(
+            select(Domain.registrar_id).where(Domain.id == domain.id)
+        ).one()
+        row = session.scalars(
+            select(OAuthClient).where(OAuthClient.client_id == sponsor_client)
+        ).one()
+        row.registrar_id = sponsor_id
+    sponsor = {"Authorization": f"Bearer {token_for(sponsor_client, sponsor_secret)}"}
+    other = {"Authorization": f"Bearer {token_for(other_client, other_secret)}"}
+    assert client.get("/registrar/messages", headers=other).get_json()["messages"] == []
+    listed = client.get("/registrar/messages", headers=sponsor).get_json()["messages"]
+    assert [(m["domain"], m["role"], m["senderEmail"]) for m in listed] == [
+        (domain.ldh_name, "technical", "ana@example.org")
+    ]
+    message_id = listed[0]["id"]
+    assert (
+        client.post(f"/registrar/messages/{message_id}/relayed", headers=other).status_code == 404
+    )
+    done = client.post(f"/registrar/messages/{message_id}/relayed", headers=sponsor)
+    assert done.status_code == 200
+    assert done.get_json()["status"] == "relayed"
+    assert (
+        client.post(f"/registrar/messages/{message_id}/relayed", headers=sponsor).status_code == 409
+    )
+    assert client.get("/registrar/messages", headers=sponsor).get_json()["messages"] == []
+    assert client.get("/registrar/messages").status_code == 401
