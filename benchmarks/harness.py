@@ -71,8 +71,11 @@ def benchmark_parser(doc: str | None) -> argparse.ArgumentParser:
 
 def database(args: argparse.Namespace) -> Path:
     """The database the parsed options name: --db, or one generated (once) by size and seed."""
-    path: Path = args.db or build_database(args.size, args.seed)
-    return path.resolve()
+    path: Path = (args.db or build_database(args.size, args.seed)).resolve()
+    from rdap import migrate
+
+    migrate.upgrade(f"sqlite:///{path}")  # a database built by an older build: bring it to head
+    return path
 
 
 def deepest_full_page(first: str, fetch: Callable[[str], Any]) -> tuple[str, int, int, int]:

@@ -24,12 +24,12 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import bindparam, exists, select
 
-from rdap import prepared
 from rdap.db import Database
 from rdap.errors import QueryError, Unauthorized
 from rdap.models import OAuthClient, RevokedToken
 from rdap.models.client import ACTIVE
 from rdap.oauth import keys as signing_keys
+from rdap.prepared import Prepared
 from rdap.principal import LAW_ENFORCEMENT, PURPOSES, REQUESTER, ROLES, STAFF
 from rdap.settings import Settings
 
@@ -358,7 +358,7 @@ class TokenVerifier:
     def _check_not_revoked(self, jti: str, client_id: str | None) -> None:
         """Deny-list and client status, read from the database on every request (one query)."""
         with self.db.primary_connection() as connection:  # never a lagging replica
-            (found,) = prepared.rows(connection, _REVOCATION, jti=jti, client_id=client_id or "")
+            (found,) = _REVOCATION.rows(connection, jti=jti, client_id=client_id or "")
         revoked, status = found["revoked"], found["status"]
         if revoked:
             raise InvalidToken("token has been revoked")
@@ -390,12 +390,14 @@ class TokenVerifier:
 
 
 # Is this token's jti revoked, and what is its client's status: one round trip per request.
-_REVOCATION = select(
-    exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"),
-    select(OAuthClient.status)
-    .where(OAuthClient.client_id == bindparam("client_id"))
-    .scalar_subquery()
-    .label("status"),
+_REVOCATION = Prepared(
+    select(
+        exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"),
+        select(OAuthClient.status)
+        .where(OAuthClient.client_id == bindparam("client_id"))
+        .scalar_subquery()
+        .label("status"),
+    )
 )
 
 

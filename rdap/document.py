@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rdap import accuracy
@@ -198,12 +198,38 @@ def _verification_remark(contact: ContactRecord, now: dt.datetime | None = None)
     if not accuracy.verified(contact):
         due = accuracy.verification_due(contact)
         if due is not None:
-            lines.append(f"Verification due by: {rdap_time(due)}")
+            lines.append(f"{DUE_BY}{rdap_time(due)}")
     lines.extend(
         f"Accuracy finding: {finding.line()}"
         for finding in accuracy.check_contact(contact, now=checked_at)
     )
     return {"title": VERIFICATION_REMARK, "description": lines}
+
+
+DUE_BY = "Verification due by: "
+_SECOND = dt.timedelta(seconds=1)
+
+
+def next_change(body: Mapping[str, Any], now: dt.datetime) -> dt.datetime | None:
+    """When an answer showing `body` would read differently although no data changed: the
+    earliest verification due date still ahead among its contacts' verification remarks (after
+    it, the contact's "verification_stale" finding appears). None: never.
+
+    Due dates are shown to the second; within the second after one, the exact moment is not
+    known, so the answer changes "now" (it is not worth keeping)."""
+    soonest: dt.datetime | None = None
+    for entity in (body, *body.get("entities", ())):
+        for remark in entity.get("remarks", ()):
+            if remark.get("title") != VERIFICATION_REMARK:
+                continue
+            for line in remark.get("description", ()):
+                if not line.startswith(DUE_BY):
+                    continue
+                shown = dt.datetime.fromisoformat(line.removeprefix(DUE_BY))
+                if now < shown + _SECOND:
+                    change = max(shown, now)
+                    soonest = change if soonest is None else min(soonest, change)
+    return soonest
 
 
 class SharedParts:

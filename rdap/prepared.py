@@ -1,26 +1,44 @@
-"""Prepared reads: a SELECT built once at import, compiled once per dialect, run on the DB-API
-cursor. Per-request paths (lookups, searches, token checks) skip statement compilation and
-SQLAlchemy's result machinery; rows come back as dicts typed as SQLAlchemy would type them."""
+"""Prepared reads: SELECTs compiled once per database with SQLAlchemy's public compiler, then run
+on the DB-API cursor; rows come back as dicts typed as SQLAlchemy would type them.
+
+Per-request paths (lookups, searches, token checks) run a handful of small SELECTs each. Through
+`Connection.execute` each one pays for SQLAlchemy's execution context and result objects, which
+cost several times what SQLite takes to answer an indexed read; here a call costs one dict of
+arguments, `cursor.execute` and the result typing. Everything used is public API: `compile()`
+with a named parameter style, `Compiled.string` and `Compiled.params`, the dialect's type
+processors, `Connection.connection.dbapi_connection`, `Dialect.is_disconnect`,
+`Connection.invalidate` and the `DBAPIError` constructor.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection
+from sqlalchemy import JSON, BindParameter, Connection, bindparam
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import visitors
 
 from rdap import models
 
+# Parameter styles that name their parameters; a positional one (SQLite's default "qmark") is
+# compiled as "named" instead, which the DB-API modules of both supported databases accept.
+_NAMED_STYLES = ("named", "pyformat")
+_MAX_FORMS = 256  # per statement; IN lists are bounded by page sizes, stay bounded anyway
 
-class _Form(NamedTuple):
+
+@dataclasses.dataclass(frozen=True)
+class _Form:
+    """One statement compiled for one database (and one length of its IN list)."""
+
     sql: str
-    order: tuple[str, ...] | None  # positional dialects: argument names in placeholder order
-    fixed: dict[str, Any]
-    expanding: str  # the IN-list parameter, or ""
-    slots: dict[str, int]  # expanded parameter name -> index into that list
+    fixed: dict[str, Any]  # values the statement carries itself (literals, LIMIT)
+    required: frozenset[str]  # parameters each call must give
+    in_names: tuple[str, ...]  # the IN list's parameters, in order
+    typed: tuple[tuple[int, Callable[[Any], Any]], ...]  # result columns that need converting
 
 
 def _dialect_key(dialect: Any) -> str:
@@ -28,98 +46,88 @@ def _dialect_key(dialect: Any) -> str:
     return f"{dialect.name}+{dialect.driver}:{dialect.paramstyle}"
 
 
-class _Prepared:
-    """A SELECT compiled once per dialect (and per length of its expanding IN list), run on the
-    DB-API cursor, rows typed by the same result processors SQLAlchemy would use (UTC datetimes,
-    JSON).
+def _named(dialect: Any) -> Any:
+    """A dialect of the same kind that renders named parameters."""
+    if dialect.paramstyle in _NAMED_STYLES:
+        return dialect
+    return type(dialect)(paramstyle="named")
+
+
+class Prepared:
+    """A SELECT built once, at import, and run on the DB-API cursor with named parameters.
 
     Parameters go to the driver as given, so statements whose bind types convert values (a
-    TypeDecorator with process_bind_param, such as UtcDateTime) are refused when first compiled;
-    so are literal IN lists and more than one expanding parameter."""
+    TypeDecorator with process_bind_param, such as UtcDateTime) are refused when first
+    compiled; so are expanding IN parameters and literal IN lists (use `PreparedBatch`)."""
 
     def __init__(self, statement: Any) -> None:
-        self.statement = statement
-        self.keys = list(statement.selected_columns.keys())
-        self._compiled: dict[tuple[str, int], _Form] = {}
-        self._base: dict[str, tuple[Any, str]] = {}  # dialect key -> (compiled, expanding name)
-        self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
+        self._build: Callable[[list[BindParameter[Any]]], Any] = lambda _names: statement
+        self.keys = tuple(statement.selected_columns.keys())
+        self._forms: dict[tuple[str, int], _Form] = {}
+        self._named: dict[str, Any] = {}
 
-    def _compile(self, dialect: Any, key: str) -> tuple[Any, str]:
-        found = self._base.get(key)
+    def rows(self, connection: Connection, **params: Any) -> list[dict[str, Any]]:
+        """Run the statement with `params`."""
+        return self._run(connection, self._form(connection.dialect, -1), params)
+
+    def _form(self, dialect: Any, length: int) -> _Form:
+        key = _dialect_key(dialect)
+        found = self._forms.get((key, length))
         if found is None:
-            compiled = self.statement.compile(dialect=dialect)
-            expanding: set[str] = set()
-            for bind, name in compiled.bind_names.items():
-                if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
-                    raise TypeError(f"prepared statements take plain parameters; {name} converts")
-                if bind.expanding:
-                    if not bind.required:
-                        raise TypeError("use bindparam(..., expanding=True), not a literal IN list")
-                    expanding.add(name)
-            if len(expanding) > 1:
-                raise TypeError("a prepared statement takes at most one expanding IN parameter")
-            found = self._base[key] = (compiled, next(iter(expanding), ""))
+            found = self._compile(dialect, key, length)
+            if len(self._forms) < _MAX_FORMS:
+                self._forms[(key, length)] = found
         return found
 
-    def _form(self, dialect: Any, params: Mapping[str, Any]) -> _Form:
-        """SQL text and argument recipe, for the length of the IN list in `params`."""
-        key = _dialect_key(dialect)
-        compiled, expanding = self._compile(dialect, key)
-        length = len(params[expanding]) if expanding else -1
-        found = self._compiled.get((key, length))
-        if found is not None:
-            return found
-        base = set(compiled.bind_names.values())
-        # Literal values the statement carries itself (e.g. 'registrant', 0).
-        fixed = {
-            name: bind.value
-            for bind, name in compiled.bind_names.items()
-            if not bind.required and bind.value is not None
-        }
-        sql, order, slots = compiled.string, compiled.positiontup, {}
-        if expanding:
-            # Expand with the values 0..n-1 so each generated name maps back to its list index.
-            state = compiled.construct_expanded_state({expanding: list(range(length))})
-            sql, order = state.statement, state.positiontup
-            slots = {name: v for name, v in state.parameters.items() if name not in base}
-        found = _Form(
-            sql, tuple(order) if compiled.positional and order else None, fixed, expanding, slots
+    def _compile(self, dialect: Any, key: str, length: int) -> _Form:
+        named = self._named.get(key)
+        if named is None:
+            named = self._named[key] = _named(dialect)
+        in_list: list[BindParameter[Any]] = [
+            bindparam(f"in_list_{i}") for i in range(max(length, 0))
+        ]
+        statement = self._build(in_list)
+        for bind in visitors.iterate(statement):
+            if not isinstance(bind, BindParameter):
+                continue
+            if bind.expanding:
+                raise TypeError("IN lists are the in_list of a PreparedBatch, not expanding binds")
+            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+                raise TypeError(f"prepared statements take plain parameters; {bind.key} converts")
+        compiled = statement.compile(dialect=named)
+        in_names = tuple(bind.key for bind in in_list)
+        params = {k: v for k, v in compiled.params.items() if k not in in_names}
+        processors = [_processor(column.type, dialect) for column in statement.selected_columns]
+        return _Form(
+            sql=compiled.string,
+            fixed={k: v for k, v in params.items() if v is not None},
+            required=frozenset(k for k, v in params.items() if v is None),
+            in_names=in_names,
+            typed=tuple((i, p) for i, p in enumerate(processors) if p is not None),
         )
-        if len(self._compiled) < 256:  # IN lists are bounded by page sizes; stay bounded anyway
-            self._compiled[(key, length)] = found
-        return found
 
-    def _typed(self, dialect: Any) -> list[tuple[int, Callable[[Any], Any]]]:
-        key = _dialect_key(dialect)
-        found = self._processors.get(key)
-        if found is None:
-            processors = [_processor(c.type, dialect) for c in self.statement.selected_columns]
-            found = [(i, p) for i, p in enumerate(processors) if p is not None]
-            self._processors[key] = found
-        return found
-
-    def run(self, connection: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def _run(
+        self, connection: Connection, form: _Form, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        if not form.required <= params.keys():
+            missing = ", ".join(sorted(form.required - params.keys()))
+            raise TypeError(f"missing parameters: {missing}")
+        arguments = {**form.fixed, **params}
         dialect = connection.dialect
-        form = self._form(dialect, params)
-        bound = {**form.fixed, **params}
-        if form.expanding:
-            values = bound.pop(form.expanding)
-            bound.update((name, values[i]) for name, i in form.slots.items())
-        arguments: Any = tuple(bound[name] for name in form.order) if form.order else bound
         dbapi_error = dialect.loaded_dbapi.Error
         dbapi_connection = connection.connection.dbapi_connection
         cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(form.sql, arguments)
             rows = cursor.fetchall()
-        except dbapi_error as exc:  # the same exception SQLAlchemy would raise
-            if dialect.is_disconnect(exc, dbapi_connection, cursor):
+        except dbapi_error as exc:  # SQLAlchemy's own exception, as Connection.execute raises
+            invalidated = dialect.is_disconnect(exc, dbapi_connection, cursor)
+            if invalidated:
                 connection.invalidate(exc)  # as SQLAlchemy does: the pool drops this connection
-            raise DBAPIError.instance(form.sql, arguments, exc, dbapi_error) from exc
+            raise DBAPIError(form.sql, arguments, exc, connection_invalidated=invalidated) from exc
         finally:
             cursor.close()
-        keys = self.keys
-        typed = self._typed(dialect)
+        keys, typed = self.keys, form.typed
         out = []
         for row in rows:
             values = list(row)
@@ -129,6 +137,25 @@ class _Prepared:
                     values[i] = process(value)
             out.append(dict(zip(keys, values, strict=True)))
         return out
+
+
+class PreparedBatch(Prepared):
+    """A SELECT over a list of values (`WHERE id IN (...)`): `build` receives the list as bind
+    parameters and returns the statement; it is compiled once per list length."""
+
+    def __init__(self, build: Callable[[list[BindParameter[Any]]], Any]) -> None:
+        super().__init__(build([bindparam("in_list_0")]))
+        self._build = build
+
+    def rows(  # type: ignore[override]
+        self, connection: Connection, values: Sequence[Any], **params: Any
+    ) -> list[dict[str, Any]]:
+        """Run the statement for `values` (not empty) and `params`."""
+        if not values:
+            raise ValueError("an IN list needs at least one value")
+        form = self._form(connection.dialect, len(values))
+        params.update(zip(form.in_names, values, strict=True))
+        return self._run(connection, form, params)
 
 
 def _sqlite_datetime(value: str) -> dt.datetime:
@@ -151,22 +178,3 @@ def _processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
         dialect, None
     )
     return processor
-
-
-_PREPARED: dict[int, _Prepared] = {}
-
-
-def _prepared(statement: Any) -> _Prepared:
-    found = _PREPARED.get(id(statement))
-    if found is None:
-        found = _PREPARED[id(statement)] = _Prepared(statement)
-    return found
-
-
-def rows(connection: Connection, statement: Any, **params: Any) -> list[dict[str, Any]]:
-    """Run `statement` with `params`; a sequence fills its expanding IN parameter.
-
-    Statements are cached by identity and kept for the life of the process: pass only
-    statements built once, at import (a statement built per call would be compiled, and kept,
-    per call)."""
-    return _prepared(statement).run(connection, params)

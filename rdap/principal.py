@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
-from rdap import prepared
 from rdap.errors import Forbidden, QueryError, Unauthorized
 from rdap.models.client import ACTIVE, OAuthClient
 from rdap.models.disclosure import Accreditation, DisclosureClient
+from rdap.prepared import Prepared
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -123,7 +123,7 @@ DNT_PARAM = "farv1_dnt"
 
 # Built once: what a request needs of its client and, for requesters, of its accreditation
 # (read on every request, so revocation, expiry and re-binding take effect at once).
-_CLIENT = (
+_CLIENT = Prepared(
     select(
         OAuthClient.status,
         OAuthClient.role,
@@ -168,7 +168,7 @@ def principal_for(
     purposes = claims.purposes
     affiliation: Affiliation | None = None
     if claims.client_id is not None:
-        found = prepared.rows(connection, _CLIENT, client_id=claims.client_id)
+        found = _CLIENT.rows(connection, client_id=claims.client_id)
         client = found[0] if found else None
         if client is None or client["status"] != ACTIVE:
             raise Unauthorized("the client of this token is not active")

@@ -12,7 +12,7 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +27,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from rdap import models, prepared
+from rdap import models
+from rdap.prepared import Prepared, PreparedBatch
 from rdap.records import (
     ContactRecord,
     DelegationRecord,
@@ -189,55 +190,62 @@ def _domain(
     )
 
 
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _REGISTRAR_LABELLED = [c.label(f"r_{c.name}") for c in _REGISTRAR_COLUMNS]
 _POSTAL_LABELLED = [c.label(f"p_{c.name}") for c in _POSTAL_COLUMNS]
 _POSTAL_KEYS = ("type", "name", "org", "street", "city", "state", "postal_code", "country")
 _POSTAL_PREFIXED = tuple((k, f"p_{k}") for k in _POSTAL_KEYS)
 
 _DOMAIN_SELECT = select(D, *_REGISTRAR_LABELLED).join(R, R.c.id == D.c.registrar_id)
-DOMAIN_BY_NAME = _DOMAIN_SELECT.where(D.c.ldh_name == bindparam("name"))
-DOMAINS_BY_IDS = _DOMAIN_SELECT.where(D.c.id.in_(_IDS))
+DOMAIN_BY_NAME = Prepared(_DOMAIN_SELECT.where(D.c.ldh_name == bindparam("name")))
+DOMAINS_BY_IDS = PreparedBatch(lambda ids: _DOMAIN_SELECT.where(D.c.id.in_(ids)))
 
 
 # A domain's admin, tech and billing links, in link order; the registrant is on the domain row.
 # Contacts are then read once each by id: one contact often fills several roles.
-CONTACT_LINKS = (
-    select(DC.c.domain_id, DC.c.type, DC.c.contact_id)
-    .where(DC.c.domain_id.in_(_IDS))
-    .order_by(DC.c.domain_id, DC.c.id)
+CONTACT_LINKS = PreparedBatch(
+    lambda ids: (
+        select(DC.c.domain_id, DC.c.type, DC.c.contact_id)
+        .where(DC.c.domain_id.in_(ids))
+        .order_by(DC.c.domain_id, DC.c.id)
+    )
 )
 
 
-# DS and DNSKEY data in one round trip: kind, three integers, one text, order.
-DNSSEC_OF_DOMAINS = union_all(
-    select(
-        DS.c.domain_id,
-        literal("ds").label("kind"),
-        DS.c.key_tag.label("n1"),
-        DS.c.algorithm.label("n2"),
-        DS.c.digest_type.label("n3"),
-        DS.c.digest.label("txt"),
-        DS.c.id.label("ord"),
-    ).where(DS.c.domain_id.in_(_IDS)),
-    select(
-        DK.c.domain_id,
-        literal("key").label("kind"),
-        DK.c.flags,
-        DK.c.protocol,
-        DK.c.algorithm,
-        DK.c.public_key,
-        DK.c.id,
-    ).where(DK.c.domain_id.in_(_IDS)),
-).order_by("domain_id", "kind", "ord")
+def _dnssec_of(ids: list[BindParameter[Any]]) -> Any:
+    """DS and DNSKEY data in one round trip: kind, three integers, one text, order."""
+    return union_all(
+        select(
+            DS.c.domain_id,
+            literal("ds").label("kind"),
+            DS.c.key_tag.label("n1"),
+            DS.c.algorithm.label("n2"),
+            DS.c.digest_type.label("n3"),
+            DS.c.digest.label("txt"),
+            DS.c.id.label("ord"),
+        ).where(DS.c.domain_id.in_(ids)),
+        select(
+            DK.c.domain_id,
+            literal("key").label("kind"),
+            DK.c.flags,
+            DK.c.protocol,
+            DK.c.algorithm,
+            DK.c.public_key,
+            DK.c.id,
+        ).where(DK.c.domain_id.in_(ids)),
+    ).order_by("domain_id", "kind", "ord")
+
+
+DNSSEC_OF_DOMAINS = PreparedBatch(_dnssec_of)
 
 
 # A domain's delegations in order; host objects are then read once each by id: a registrar's
 # name servers serve many domains of a page.
-DELEGATIONS_OF_DOMAINS = (
-    select(DN.c.domain_id, DN.c.ldh_name, DN.c.addresses, DN.c.host_id)
-    .where(DN.c.domain_id.in_(_IDS))
-    .order_by(DN.c.domain_id, DN.c.position, DN.c.id)
+DELEGATIONS_OF_DOMAINS = PreparedBatch(
+    lambda ids: (
+        select(DN.c.domain_id, DN.c.ldh_name, DN.c.addresses, DN.c.host_id)
+        .where(DN.c.domain_id.in_(ids))
+        .order_by(DN.c.domain_id, DN.c.position, DN.c.id)
+    )
 )
 
 _CONTACT_SELECT = (
@@ -245,60 +253,89 @@ _CONTACT_SELECT = (
     .select_from(C)
     .outerjoin(P, P.c.contact_id == C.c.id)
 )
-CONTACT_BY_HANDLE = _CONTACT_SELECT.where(C.c.handle == bindparam("handle")).order_by(P.c.type)
-CONTACTS_BY_IDS = _CONTACT_SELECT.where(C.c.id.in_(_IDS)).order_by(C.c.id, P.c.type)
+CONTACT_BY_HANDLE = Prepared(
+    _CONTACT_SELECT.where(C.c.handle == bindparam("handle")).order_by(P.c.type)
+)
+CONTACTS_BY_IDS = PreparedBatch(
+    lambda ids: _CONTACT_SELECT.where(C.c.id.in_(ids)).order_by(C.c.id, P.c.type)
+)
 
 _HOST_SELECT = (
     select(*_HOST_COLUMNS, HA.c.version, HA.c.address)
     .select_from(H)
     .outerjoin(HA, HA.c.host_id == H.c.id)
 )
-HOST_BY_NAME = _HOST_SELECT.where(H.c.ldh_name == bindparam("name")).order_by(HA.c.id)
-HOSTS_BY_IDS = _HOST_SELECT.where(H.c.id.in_(_IDS)).order_by(H.c.id, HA.c.id)
-REGISTRAR_BY_ID = select(*_REGISTRAR_COLUMNS).where(R.c.id == bindparam("id"))
-REGISTRAR_BY_IANA_ID = (
+HOST_BY_NAME = Prepared(_HOST_SELECT.where(H.c.ldh_name == bindparam("name")).order_by(HA.c.id))
+HOSTS_BY_IDS = PreparedBatch(
+    lambda ids: _HOST_SELECT.where(H.c.id.in_(ids)).order_by(H.c.id, HA.c.id)
+)
+REGISTRAR_BY_ID = Prepared(select(*_REGISTRAR_COLUMNS).where(R.c.id == bindparam("id")))
+REGISTRAR_BY_IANA_ID = Prepared(
     select(*_REGISTRAR_COLUMNS).where(R.c.iana_id == bindparam("iana_id")).order_by(R.c.id).limit(1)
 )
 # Registrars by name (port 43): ASCII case folded; a registry has a few hundred registrars, so
 # no index. Names are not unique: the oldest registrar of a name answers.
-REGISTRAR_BY_NAME = (
+REGISTRAR_BY_NAME = Prepared(
     select(*_REGISTRAR_COLUMNS)
     .where(func.lower(R.c.name) == func.lower(bindparam("name")))
     .order_by(R.c.id)
     .limit(1)
 )
-DATABASE_UPDATED_AT = select(func.max(models.Deposit.imported_at))
+REGISTRY_FACTS = Prepared(
+    select(
+        select(func.max(models.DataVersion.version)).scalar_subquery().label("version"),
+        select(func.max(models.Deposit.imported_at)).scalar_subquery().label("updated_at"),
+    )
+)
 _ROOT: BindParameter[Any] = bindparam("root")
-VARIANTS_REGISTERED = (
+VARIANTS_REGISTERED = Prepared(
     select(D.c.ldh_name, D.c.unicode_name, D.c.idn_table)
     .where(or_(D.c.original_name == _ROOT, D.c.ldh_name == _ROOT))
     .where(D.c.id != bindparam("id"))
     .order_by(D.c.ldh_name)
 )
-VARIANTS_BLOCKED = (
+VARIANTS_BLOCKED = Prepared(
     select(NDN.c.ldh_name, NDN.c.unicode_name, NDN.c.idn_table, NDN.c.state)
     .where(NDN.c.original_name == _ROOT)
     .order_by(NDN.c.ldh_name)
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class RegistryFacts:
+    """Registry-wide facts read together, so an answer's version and its stamp agree."""
+
+    version: int  # bumped by every write that changes an answer (rdap.data_version)
+    updated_at: dt.datetime | None  # when the newest deposit was imported
+
+
+def read_registry_facts(connection: Connection) -> RegistryFacts:
+    (row,) = REGISTRY_FACTS.rows(connection)
+    return RegistryFacts(version=int(row["version"] or 0), updated_at=row["updated_at"])
+
+
 class FactsCache:
-    """Registry-wide facts that change only on import, cached for a few seconds per process."""
+    """Registry facts, read at most once per `ttl` seconds per process (0: on every call).
 
-    def __init__(self, ttl: float = 5.0) -> None:
+    The bound this sets: a write (a new deposit) reaches every answer of a process at most
+    `ttl` seconds after its commit; the first request after that reads the new version, and
+    answers kept under the old one are never served again."""
+
+    def __init__(self, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
-        self._lock = threading.Lock()
-        self._updated_at: tuple[float, dt.datetime | None] | None = None
+        self.clock = clock
+        self._lock = threading.Lock()  # threaded servers (the dev server) share one cache
+        self._read: tuple[float, RegistryFacts] | None = None
 
-    def database_updated_at(self, load: Any) -> dt.datetime | None:
-        now = time.monotonic()
+    def current(self, load: Callable[[], RegistryFacts]) -> RegistryFacts:
+        now = self.clock()
         with self._lock:
-            cached = self._updated_at
+            cached = self._read
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
-        value: dt.datetime | None = load()
+        value = load()
         with self._lock:
-            self._updated_at = (now, value)
+            self._read = (now, value)
         return value
 
 
@@ -343,7 +380,11 @@ def _delegations(
 class Repository:
     """Read access for the lookup pipeline. Never writes, never commits."""
 
-    def __init__(self, connection: Connection, facts: FactsCache | None = None) -> None:
+    def __init__(
+        self, connection: Connection, facts: FactsCache | RegistryFacts | None = None
+    ) -> None:
+        """`facts`: the process's cache of registry facts, or facts already read on this
+        connection (so the stamp an answer carries belongs to the data it shows)."""
         self.connection = connection
         self.facts = facts
 
@@ -352,13 +393,9 @@ class Repository:
         """The database's dialect name ("sqlite", "postgresql"), for SQL that differs."""
         return self.connection.dialect.name
 
-    def _all(self, statement: Any, **params: Any) -> list[dict[str, Any]]:
-        """Rows as dicts, from a statement compiled once and run on the DB-API cursor."""
-        return prepared.rows(self.connection, statement, **params)
-
     # --- domains ------------------------------------------------------------------------------
     def domain(self, ldh_name: str) -> DomainRecord | None:
-        found = self._domains(self._all(DOMAIN_BY_NAME, name=ldh_name))
+        found = self._domains(DOMAIN_BY_NAME.rows(self.connection, name=ldh_name))
         if not found:
             return None
         record = found[0]
@@ -374,7 +411,7 @@ class Repository:
         records are incomplete and must not be rendered in full."""
         if not ids:
             return []
-        rows = self._all(DOMAINS_BY_IDS, ids=list(ids))
+        rows = DOMAINS_BY_IDS.rows(self.connection, ids)
         by_id = {r.id: r for r in self._domains(rows, related=related)}
         return [by_id[i] for i in ids if i in by_id]
 
@@ -387,22 +424,24 @@ class Repository:
         if not rows or not related:
             return [_domain(row, registrars[row["registrar_id"]]) for row in rows]
         ids = [row["id"] for row in rows]
-        links = self._all(CONTACT_LINKS, ids=ids)
+        links = CONTACT_LINKS.rows(self.connection, ids)
         wanted = {row["registrant_id"] for row in rows if row["registrant_id"] is not None}
         wanted.update(link["contact_id"] for link in links)
-        contacts = _group_contacts(self._all(CONTACTS_BY_IDS, ids=sorted(wanted))) if wanted else {}
+        contacts = (
+            _group_contacts(CONTACTS_BY_IDS.rows(self.connection, sorted(wanted))) if wanted else {}
+        )
         contacts_of: dict[int, list[tuple[str, ContactRecord]]] = defaultdict(list)
         for link in links:
             contact = contacts.get(link["contact_id"])
             if contact is not None:
                 contacts_of[link["domain_id"]].append((link["type"], contact))
-        delegation_rows = self._all(DELEGATIONS_OF_DOMAINS, ids=ids)
+        delegation_rows = DELEGATIONS_OF_DOMAINS.rows(self.connection, ids)
         host_ids = {r["host_id"] for r in delegation_rows if r["host_id"] is not None}
         hosts = {h.id: h for h in self.hosts_by_ids(sorted(host_ids))}
         delegations = _delegations(delegation_rows, hosts)
         ds_of: dict[int, list[DsRecord]] = defaultdict(list)
         keys_of: dict[int, list[KeyRecord]] = defaultdict(list)
-        for r in self._all(DNSSEC_OF_DOMAINS, ids=ids):
+        for r in DNSSEC_OF_DOMAINS.rows(self.connection, ids):
             if r["kind"] == "ds":
                 ds_of[r["domain_id"]].append(DsRecord(r["n1"], r["n2"], r["n3"], r["txt"]))
             else:
@@ -423,8 +462,8 @@ class Repository:
     def variants_of(self, domain: DomainRecord) -> tuple[NameRecord, ...]:
         """Other names in the same IDN variant set: registered and non-delegated."""
         root = domain.original_name or domain.ldh_name
-        registered = self._all(VARIANTS_REGISTERED, root=root, id=domain.id)
-        blocked = self._all(VARIANTS_BLOCKED, root=root)
+        registered = VARIANTS_REGISTERED.rows(self.connection, root=root, id=domain.id)
+        blocked = VARIANTS_BLOCKED.rows(self.connection, root=root)
         return tuple(
             [NameRecord(r["ldh_name"], r["unicode_name"], r["idn_table"], None) for r in registered]
             + [
@@ -435,28 +474,28 @@ class Repository:
 
     # --- contacts, hosts, registrars ----------------------------------------------------------
     def contact(self, handle: str) -> ContactRecord | None:
-        found = _group_contacts(self._all(CONTACT_BY_HANDLE, handle=handle))
+        found = _group_contacts(CONTACT_BY_HANDLE.rows(self.connection, handle=handle))
         return next(iter(found.values()), None)
 
     def nameserver(self, ldh_name: str) -> HostRecord | None:
-        found = _group_hosts(self._all(HOST_BY_NAME, name=ldh_name))
+        found = _group_hosts(HOST_BY_NAME.rows(self.connection, name=ldh_name))
         return found[0] if found else None
 
     def hosts_by_ids(self, ids: Sequence[int]) -> list[HostRecord]:
         if not ids:
             return []
-        return _group_hosts(self._all(HOSTS_BY_IDS, ids=list(ids)))
+        return _group_hosts(HOSTS_BY_IDS.rows(self.connection, ids))
 
     def registrar(self, registrar_id: int) -> RegistrarRecord | None:
-        rows = self._all(REGISTRAR_BY_ID, id=registrar_id)
+        rows = REGISTRAR_BY_ID.rows(self.connection, id=registrar_id)
         return _registrar(rows[0]) if rows else None
 
     def registrar_by_iana_id(self, iana_id: int) -> RegistrarRecord | None:
-        rows = self._all(REGISTRAR_BY_IANA_ID, iana_id=iana_id)
+        rows = REGISTRAR_BY_IANA_ID.rows(self.connection, iana_id=iana_id)
         return _registrar(rows[0]) if rows else None
 
     def registrar_by_name(self, name: str) -> RegistrarRecord | None:
-        rows = self._all(REGISTRAR_BY_NAME, name=name)
+        rows = REGISTRAR_BY_NAME.rows(self.connection, name=name)
         return _registrar(rows[0]) if rows else None
 
     def contact_domains(self, contact_id: int) -> list[str]:
@@ -470,12 +509,18 @@ class Repository:
         return sorted(set(self.connection.scalars(as_registrant.union(as_contact)).all()))
 
     # --- registry facts -----------------------------------------------------------------------
-    def database_updated_at(self) -> dt.datetime | None:
-        def load() -> dt.datetime | None:
-            value: dt.datetime | None = self.connection.scalar(DATABASE_UPDATED_AT)
-            return value
+    def facts_now(self) -> RegistryFacts:
+        """Data version and database stamp: as given, through the process's cache, or read."""
+        if isinstance(self.facts, RegistryFacts):
+            return self.facts
 
-        return self.facts.database_updated_at(load) if self.facts else load()
+        def load() -> RegistryFacts:
+            return read_registry_facts(self.connection)
+
+        return self.facts.current(load) if self.facts else load()
+
+    def database_updated_at(self) -> dt.datetime | None:
+        return self.facts_now().updated_at
 
     def execute(self, statement: Select[Any]) -> Sequence[Any]:
         """Run a read-only statement (search stages build their own keyset queries)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from rdap.answer_cache import AnswerCache, RedisAnswers, configuration_fingerprint
 from rdap.auth import help_conformance
 from rdap.clock import Clock, utcnow
 from rdap.db import Database
@@ -32,6 +33,8 @@ class Runtime:
     extra_conformance: list[str] = dataclasses.field(default_factory=list)
     help_members: dict[str, Any] = dataclasses.field(default_factory=dict)
     facts: FactsCache = dataclasses.field(default_factory=FactsCache)
+    # Rendered answers by data version and redaction outcome; None when switched off.
+    answers: AnswerCache | None = None
     _codecs: dict[str, CursorCodec] = dataclasses.field(default_factory=dict, repr=False)
     # /help also names the search extensions and the reverse-search properties (RFC 9536).
     help_conformance: list[str] = dataclasses.field(default_factory=list)
@@ -54,7 +57,7 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         conformance, help_members = help_conformance(settings)
-        return cls(
+        runtime = cls(
             settings=settings,
             db=Database(
                 settings.effective_database_url,
@@ -74,4 +77,23 @@ class Runtime:
             search_policy=load_search_policy(settings.policies_path),
             secret=server_secret(settings),
             sla=SlaPolicy.from_settings(settings),
+            facts=FactsCache(ttl=settings.data_version_ttl),
         )
+        runtime.answers = answer_cache(settings, runtime)
+        return runtime
+
+
+def answer_cache(settings: Settings, runtime: Runtime) -> AnswerCache | None:
+    """The answer cache the settings ask for, its shared store keyed by what shapes answers."""
+    if settings.answer_cache_bytes <= 0:
+        return None
+    shared = None
+    if settings.answer_cache_url:
+        fingerprint = configuration_fingerprint(
+            [*settings.policies_path.glob("*.toml"), settings.service_file],
+            *runtime.extra_conformance,
+            *runtime.help_conformance,
+            repr(sorted(runtime.help_members.items())),
+        )
+        shared = RedisAnswers.from_url(settings.answer_cache_url, fingerprint)
+    return AnswerCache(settings.answer_cache_bytes, shared)

@@ -150,6 +150,14 @@ class Settings:
     smtp_password: str = dataclasses.field(default="", repr=False)
     # Seconds to wait for the SMTP server.
     smtp_timeout: float = 10.0
+    # --- answer cache (rdap.answer_cache) ---
+    # Bytes of rendered answers each worker keeps in memory (0: no answer cache at all).
+    answer_cache_bytes: int = 64 * 1024 * 1024
+    # Redis URL (redis://host:port/db) sharing answers between workers and servers; empty: none.
+    answer_cache_url: str = ""
+    # Seconds a process may go on using the data version and database stamp it read last; a
+    # new deposit reaches every answer within this bound (0: read on every request).
+    data_version_ttl: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

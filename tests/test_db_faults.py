@@ -64,6 +64,9 @@ def _app(tmp_path: Path, primary: Cluster, *replicas: Cluster):  # type: ignore[
         secret_key="test-secret-key-0123456789abcdef",
         require_tls=False,
         ratelimit_enabled=False,
+        # These tests are about the database's faults: every request reads it. (A kept answer
+        # is served without the database until the data version's TTL runs out.)
+        answer_cache_bytes=0,
     )
     app = create_app(settings)
     app.config["TESTING"] = True

@@ -181,10 +181,9 @@ def test_people_signed_in_without_grants_see_no_hidden_marker(  # type: ignore[n
     assert _leaks(_crawl(client, ACCEPTS["html"], db), needles) == []
 
 
-def test_registrar_sees_only_its_own_markers(  # type: ignore[no-untyped-def]
-    client, db, marked, registrar, make_client: MakeClient, token_for, accept
-) -> None:
-    # Bind the test registrar's client to a real registrar of the deposit.
+def _sponsor_token(db: Database, make_client: MakeClient, token_for) -> tuple[str, set[str]]:  # type: ignore[no-untyped-def]
+    """A token of a registrar client bound to a registrar of the deposit, and the handles of
+    the contacts that registrar may see (its own, and those of its domains)."""
     with db.session_scope() as session:
         sponsor = session.scalars(
             select(Registrar).where(Registrar.client_id != "reg-a").order_by(Registrar.id)
@@ -215,12 +214,39 @@ def test_registrar_sees_only_its_own_markers(  # type: ignore[no-untyped-def]
         client_id, secret = make_client(role="registrar")
         row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one()
         row.registrar_id = sponsor.id
-    token = token_for(client_id, secret)
+    return token_for(client_id, secret), own_handles
+
+
+def test_registrar_sees_only_its_own_markers(  # type: ignore[no-untyped-def]
+    client, db, marked, registrar, make_client: MakeClient, token_for, accept
+) -> None:
+    token, own_handles = _sponsor_token(db, make_client, token_for)
     hidden = {n: h for n, h in _public_needles(db, marked).items() if h not in own_handles}
     own = {n: h for n, h in _public_needles(db, marked).items() if h in own_handles}
     texts = list(_crawl(client, {"Authorization": f"Bearer {token}", **accept}, db))
     assert _leaks(iter(texts), hidden) == []
     assert _leaks(iter(texts), own), "the sponsoring registrar should see its contacts' data"
+
+
+def test_answers_kept_for_one_caller_show_the_next_nothing_hidden(  # type: ignore[no-untyped-def]
+    app, client, db, marked, registrar, make_client: MakeClient, token_for
+) -> None:
+    """One server, answers kept between callers (rdap.answer_cache): staff and the sponsoring
+    registrar crawl first, then the public, a requester and law enforcement crawl the same
+    paths, and find no marker they may not see."""
+    from rdap.app import runtime_of
+
+    assert runtime_of(app).answers is not None  # the cache is on, as served
+    sponsor, _own = _sponsor_token(db, make_client, token_for)
+    staff = token_for(*make_client(role="staff", purposes=()))
+    for token in (staff, sponsor):
+        assert _leaks(_crawl(client, {"Authorization": f"Bearer {token}"}, db), {}) == []
+    assert runtime_of(app).answers.bytes_used > 0  # type: ignore[union-attr]
+    needles = _public_needles(db, marked)
+    assert _leaks(_crawl(client, {}, db), needles) == []
+    for role in ("requester", "law-enforcement"):
+        token = token_for(*make_client(role=role))
+        assert _leaks(_crawl(client, {"Authorization": f"Bearer {token}"}, db), needles) == []
 
 
 def test_staff_sees_markers(client, db, marked, make_client: MakeClient, token_for, accept) -> None:  # type: ignore[no-untyped-def]

@@ -7,20 +7,21 @@ import datetime as dt
 import pytest
 from sqlalchemy import bindparam, literal, select
 
-from rdap import prepared
 from rdap.db import Database
 from rdap.models import Domain
 from rdap.models.base import UtcDateTime
+from rdap.prepared import Prepared, PreparedBatch
 from rdap.repository import Repository
 from tests import factories
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 
-_IDS = bindparam("ids", expanding=True)
-BY_IDS = (
-    select(Domain.id, Domain.ldh_name, Domain.created_at, literal("x").label("tag"))
-    .where(Domain.id.in_(_IDS))
-    .order_by(Domain.ldh_name)
+BY_IDS = PreparedBatch(
+    lambda ids: (
+        select(Domain.id, Domain.ldh_name, Domain.created_at, literal("x").label("tag"))
+        .where(Domain.id.in_(ids))
+        .order_by(Domain.ldh_name)
+    )
 )
 
 
@@ -35,12 +36,12 @@ def test_in_lists_of_each_length_get_their_own_form(db: Database) -> None:
         # Different lengths, and the same length with other values: no form answers for another.
         for chosen in (["a.post"], ["b.post", "c.post", "d.post"], ["a.post", "d.post", "b.post"],
                        ["c.post"], list(ids)):  # fmt: skip
-            found = prepared.rows(connection, BY_IDS, ids=[ids[n] for n in chosen])
+            found = BY_IDS.rows(connection, [ids[n] for n in chosen])
             assert [r["ldh_name"] for r in found] == sorted(chosen)
             assert {r["tag"] for r in found} == {"x"}  # a literal the statement carries
             assert all(isinstance(r["created_at"], dt.datetime) for r in found)
             assert all(r["created_at"].tzinfo is not None for r in found)
-        assert prepared.rows(connection, BY_IDS, ids=[0]) == []
+        assert BY_IDS.rows(connection, [0]) == []
 
 
 def test_batch_and_single_loaders_build_the_same_records(db: Database) -> None:
@@ -56,7 +57,7 @@ def test_batch_and_single_loaders_build_the_same_records(db: Database) -> None:
 def test_any_sequence_fills_the_in_list(db: Database) -> None:
     ids = _ids(db, ["t1.post", "t2.post"])
     with db.read_connection() as connection:
-        found = prepared.rows(connection, BY_IDS, ids=tuple(ids.values()))
+        found = BY_IDS.rows(connection, tuple(ids.values()))
     assert [r["ldh_name"] for r in found] == ["t1.post", "t2.post"]
 
 
@@ -67,13 +68,32 @@ def test_any_sequence_fills_the_in_list(db: Database) -> None:
         select(Domain.id).where(Domain.created_at > bindparam("after", type_=UtcDateTime())),
         # a literal IN list: its values are baked in at build time, not passed per call
         select(Domain.id).where(Domain.id.in_([1, 2])),
-        # two IN lists: one length cannot key both
-        select(Domain.id).where(
-            Domain.id.in_(_IDS), Domain.registrar_id.in_(bindparam("r", expanding=True))
-        ),
+        # an expanding IN parameter: IN lists are a PreparedBatch's
+        select(Domain.id).where(Domain.id.in_(bindparam("r", expanding=True))),
     ],
-    ids=["converting-bind", "literal-in-list", "two-in-lists"],
+    ids=["converting-bind", "literal-in-list", "expanding-in-list"],
 )  # fmt: skip
 def test_statements_it_cannot_run_faithfully_are_refused(db: Database, statement) -> None:  # type: ignore[no-untyped-def]
     with db.read_connection() as connection, pytest.raises(TypeError):
-        prepared.rows(connection, statement, after=NOW, ids=[1], r=[1])
+        Prepared(statement).rows(connection, after=NOW, r=[1])
+
+
+def test_a_missing_parameter_is_refused_not_sent_as_null(db: Database) -> None:
+    statement = Prepared(select(Domain.id).where(Domain.ldh_name == bindparam("name")))
+    with db.read_connection() as connection, pytest.raises(TypeError, match="name"):
+        statement.rows(connection)
+
+
+def test_an_empty_in_list_is_refused(db: Database) -> None:
+    with db.read_connection() as connection, pytest.raises(ValueError):
+        BY_IDS.rows(connection, [])
+
+
+def test_database_errors_surface_as_sqlalchemy_errors(db: Database) -> None:
+    """The error handlers map SQLAlchemy's DBAPIError to a 503; a driver error must become one."""
+    from sqlalchemy import column, table
+    from sqlalchemy.exc import DBAPIError
+
+    missing = Prepared(select(column("x")).select_from(table("no_such_table")))
+    with db.read_connection() as connection, pytest.raises(DBAPIError):
+        missing.rows(connection)

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from rdap import audit, prepared
+from rdap import audit
 from rdap.db import Database
 from rdap.document import rdap_time
 from rdap.lookup import LookupContext
 from rdap.models import Accreditation, DisclosureGrant
+from rdap.prepared import Prepared
 from rdap.principal import ACCREDITATION_ACTIVE, LAW_ENFORCEMENT, REQUESTER, Grant, Principal
 from rdap.redaction import RedactedDocument, with_notices
 
@@ -23,7 +24,7 @@ ANSWER_EVENT = "disclosure.answer"
 # The one read a disclosing lookup makes: this client's open grants for this domain and purpose
 # (index ix_disclosure_grants_lookup). Times are compared in Python: there are few rows, and
 # prepared statements take no converted parameters.
-_GRANTS = (
+_GRANTS = Prepared(
     select(
         DisclosureGrant.id,
         DisclosureGrant.request_id,
@@ -69,9 +70,8 @@ class DisclosureAccess:
         ):
             return ()
         with self.db.primary_connection() as connection:  # a revoked grant must not lag
-            rows = prepared.rows(
+            rows = _GRANTS.rows(
                 connection,
-                _GRANTS,
                 client_id=principal.client_id,
                 domain=domain,
                 purpose=principal.purpose,

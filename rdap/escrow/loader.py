@@ -64,7 +64,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, Insert, Select
 from sqlalchemy.sql.functions import FunctionElement
 
-from rdap import search_columns
+from rdap import data_version, search_columns
 from rdap.db import Database
 from rdap.errors import DepositError
 from rdap.escrow import parallel
@@ -1571,6 +1571,7 @@ def import_deposit(
                         }
                     ],
                 )
+                data_version.bump(conn, clock())  # answers kept by version become stale
                 _drop_stage(conn)
                 phases["resolve and copy"] = time.perf_counter() - started - sum(phases.values())
         finally:

@@ -29,7 +29,7 @@ from rdap.models.message import ContactMessage
 from rdap.models.nameserver import Host, HostAddress
 from rdap.models.person import AuthorizationCode, Person
 from rdap.models.registrar import Registrar
-from rdap.models.registry import ContactTld, Deposit, HostTld, RegistrarTld, Tld
+from rdap.models.registry import ContactTld, DataVersion, Deposit, HostTld, RegistrarTld, Tld
 
 __all__ = [
     "LEGAL",
@@ -42,6 +42,7 @@ __all__ = [
     "Contact",
     "ContactMessage",
     "ContactTld",
+    "DataVersion",
     "Deposit",
     "DisclosureClient",
     "DisclosureGrant",

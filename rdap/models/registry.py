@@ -1,11 +1,12 @@
-"""Registry-level facts: served TLDs, the deposits that loaded them, and which TLDs' deposits
-hold each registrar, contact and host (objects a registry may share between its TLDs)."""
+"""Registry-level facts: served TLDs, the deposits that loaded them, which TLDs' deposits hold
+each registrar, contact and host (objects a registry may share between its TLDs), and the data
+version."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rdap.db import Base
@@ -64,3 +65,14 @@ class HostTld(Base):
         ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True
     )
     tld: Mapped[str] = mapped_column(String(63), primary_key=True)
+
+
+class DataVersion(Base):
+    """A single row: a counter that every write changing an answer bumps (rdap.data_version), so
+    answers kept by version are never served for data they were not built from."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

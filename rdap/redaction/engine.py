@@ -1,4 +1,26 @@
-"""Redaction engine: decide each element from the role's plan, apply it, declare it (RFC 9537)."""
+"""Redaction engine: decide each element from the role's plan, apply it, declare it (RFC 9537).
+
+How a document is redacted for a caller:
+
+1. Compile (`_outcome`, the one compile step): for each contact entity, the facts that decide
+   it (the role's plan, the contact's role, person kind, publication consent, whether the
+   caller sponsors the object, the elements its grants cover, where the entity sits) give
+   every element's decision, the ops that hide what is not shown, one walker for all the ops'
+   JSONPaths (a trie compiled into closures, `_compile`: shared prefixes such as
+   `.vcardArray[1]` are walked once, sibling filters share one scan of the jCard) and the
+   RFC 9537 declarations. The entity paths of a document shape go through the same compiler
+   (`_entity_trie`). Both are pure functions of hashable, frozen inputs returning frozen
+   values, memoised process-wide because few fact combinations recur: these memos are the
+   only state shared across requests, and only ever hold what a fresh call would return.
+2. Locate and apply (`redact`, `_apply`): one walk finds every op's locations, copying the
+   containers on the way (copy-on-write: the full document and other answers share the
+   rest); then values are emptied, stripped or removed (removals last, highest index first)
+   and the declaration of each op that hid something is appended.
+
+Measured on a cold lookup (benchmarks/read_path.py, benchmarks/README.md): the compiled trie
+and the memoised declarations each save more than a plain `JsonPath.locate` per op or
+declarations built per answer would cost.
+"""
 
 from __future__ import annotations
 
@@ -151,19 +173,7 @@ class _EntityOutcome:
     ops: tuple[_Op, ...]
     walk: _Walker = dataclasses.field(compare=False)  # the ops' paths, compiled (see _compile)
     contact_uri: bool  # an element that asks for a contact-uri is hidden
-    # entity path → one RFC 9537 declaration per op. They depend only on the op and where the
-    # entity sits, so each is built once and shared (frozen).
-    _declarations: dict[str, tuple[FrozenObject, ...]] = dataclasses.field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    def declarations(self, prefix: str) -> tuple[FrozenObject, ...]:
-        found = self._declarations.get(prefix)
-        if found is None:
-            found = self._declarations[prefix] = tuple(
-                frozen(_declaration(op, prefix)) for op in self.ops
-            )
-        return found
+    declarations: tuple[FrozenObject, ...]  # one RFC 9537 declaration per op, for this entity
 
 
 def _declaration(op: _Op, prefix: str) -> dict[str, Any]:
@@ -215,7 +225,9 @@ def contact_decisions(
     kinds = PERSON_KINDS if person_kind is None else (person_kind,)
     decided: dict[str, Decision] = {}
     for kind in kinds:
-        outcome = _outcome(plan, contact_role, kind, consent, sponsor=sponsor, granted=granted)
+        outcome = _outcome(
+            plan, contact_role, kind, consent, sponsor=sponsor, granted=granted, prefix="$"
+        )
         for element_id, decision in outcome.decisions:
             if element_id not in decided or not decision.shown:
                 decided[element_id] = decision
@@ -241,15 +253,25 @@ def redact(
     redacted: list[FrozenObject] = []
     decisions: dict[str, Decision] = {}
     disclosed: list[str] = []
+    paths = tuple(f.path for f in document.entities)
+    _, prefixes = _entity_trie(paths)
     outcomes = [
-        _outcome(plan, f.role, f.person_kind, f.publish_consent, sponsor=sponsor, granted=granted)
-        for f in document.entities
+        _outcome(
+            plan,
+            f.role,
+            f.person_kind,
+            f.publish_consent,
+            sponsor=sponsor,
+            granted=granted,
+            prefix=prefix,
+        )
+        for f, prefix in zip(document.entities, prefixes, strict=True)
     ]
     for outcome in outcomes:
         decisions.update(outcome.decisions)
         disclosed.extend(outcome.disclosed)
     if any(outcome.ops for outcome in outcomes):
-        located = _locate_entities(tuple(f.path for f in document.entities), body, copied)
+        located = _locate_entities(paths, body, copied)
         for facts, outcome, (parent, key, prefix) in zip(
             document.entities, outcomes, located, strict=True
         ):
@@ -345,8 +367,11 @@ def _outcome(
     *,
     sponsor: bool,
     granted: frozenset[str],
+    prefix: str,
 ) -> _EntityOutcome:
-    """Decide every element of one contact role; cached, as few fact combinations recur."""
+    """The compile step: every element of one contact role decided, the ops that hide what is
+    not shown, their paths compiled into one walker, and their RFC 9537 declarations for an
+    entity at JSONPath `prefix`. Memoised (see the module docstring)."""
     element_plans = plan.by_contact_role.get(contact_role)
     if element_plans is None:
         raise ValueError(f"contact role {contact_role!r} is not in the element catalogue")
@@ -377,6 +402,7 @@ def _outcome(
             _trie([(i, op.path.steps) for i, op in enumerate(ops) if op.action != _DECLARE])
         ),
         contact_uri=any(op.element.contact_uri for op in ops),
+        declarations=tuple(frozen(_declaration(op, prefix)) for op in ops),
     )
 
 
@@ -547,9 +573,7 @@ def _apply(
     found: _Found = [[] for _ in outcome.ops]
     outcome.walk(entity, found, copied)
     removals: dict[int, tuple[Any, list[jsonpath.Key]]] = {}
-    for op, locations, declaration in zip(
-        outcome.ops, found, outcome.declarations(prefix), strict=True
-    ):
+    for op, locations, declaration in zip(outcome.ops, found, outcome.declarations, strict=True):
         if _hide(op, locations, removals):
             redacted.append(declaration)
     for parent, keys in removals.values():

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, Response, current_app, request
 
 from rdap import metrics
 from rdap import query as q
+from rdap.answer_cache import AnswerKey
 from rdap.document import Links
-from rdap.errors import QueryError
+from rdap.errors import NotFound, QueryError
 from rdap.lookup import LookupContext, lookup
+from rdap.principal import Principal
+from rdap.redaction import RedactedDocument
 from rdap.render import rdap_json
-from rdap.repository import Repository
+from rdap.repository import RegistryFacts, Repository, read_registry_facts
 from rdap.runtime import Runtime
 from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
 from rdap.views import web
@@ -43,36 +48,66 @@ def rdap_response(body: bytes, status: int = 200) -> Response:
     return Response(body, status=status, mimetype=rdap_json.MEDIA_TYPE)
 
 
-def answer(query: q.Query) -> Response:
+def registry_facts() -> RegistryFacts:
+    """Data version and database stamp, read at most once per data_version_ttl seconds."""
+    rt = runtime()
+
+    def load() -> RegistryFacts:
+        with rt.db.read_connection() as connection:
+            return read_registry_facts(connection)
+
+    return rt.facts.current(load)
+
+
+def answer_key(caller: Principal) -> AnswerKey | None:
+    """What decides this request's answer before anything is read (rdap.answer_cache); None
+    when no answers are kept, or none for this caller (it may hold a disclosure grant)."""
+    cache = runtime().answers
+    if cache is None or cache.bypassed(caller):
+        return None
+    return AnswerKey(
+        version=registry_facts().version,
+        media_type=rdap_json.MEDIA_TYPE,
+        base_url=base_url(),
+        request_url=request_url(),
+        role=caller.role,
+    )
+
+
+def computed(
+    query: q.Query, caller: Principal, ctx: LookupContext
+) -> tuple[bytes, int, RedactedDocument | None, int]:
+    """Run the pipeline: (body, status, the redacted document rendered (None for a 404), and
+    the data version of what was read).
+
+    The version and the database stamp are read on the connection the data is read on: a
+    replica behind another must not have its answer kept under a newer version."""
     rt = runtime()
     is_help = isinstance(query, q.HelpQuery)
-    ctx = context()
-    page = web.wants_html() and not is_help
-    if page:
-        web.use_session_principal()
     with rt.db.read_connection() as connection:
-        repo = Repository(connection, rt.facts)
-        document = lookup(
-            query, principal(), repo=repo, policy=rt.policy, ctx=ctx, disclosure=rt.disclosure
-        )
-    if document.disclosed:
-        metrics.count_disclosure(principal().role)
-    if page:
-        response = web.lookup_answer(document)
-    else:
-        response = rdap_response(
-            rdap_json.render(
-                document,
-                profile=rt.profile,
-                base_url=ctx.links.base_url,
-                request_url=ctx.links.request_url,
-                extra_conformance=rt.help_conformance if is_help else rt.extra_conformance,
-                extra_members=rt.help_members if is_help else None,
+        facts = read_registry_facts(connection)
+        try:
+            document = lookup(
+                query,
+                caller,
+                repo=Repository(connection, facts),
+                policy=rt.policy,
+                ctx=ctx,
+                disclosure=rt.disclosure,
             )
-        )
-    if document.disclosed:  # shown to this caller alone: no cache may keep or share it
-        response.headers["Cache-Control"] = "private, no-store"
-    return response
+        except NotFound as error:
+            return rdap_json.render_error(error, rt.profile), error.status, None, facts.version
+    if document.disclosed:
+        metrics.count_disclosure(caller.role)
+    body = rdap_json.render(
+        document,
+        profile=rt.profile,
+        base_url=ctx.links.base_url,
+        request_url=ctx.links.request_url,
+        extra_conformance=rt.help_conformance if is_help else rt.extra_conformance,
+        extra_members=rt.help_members if is_help else None,
+    )
+    return body, 200, document, facts.version
 
 
 @blueprint.route("/domains", defaults={"path": "domains"}, methods=["GET"])
@@ -123,9 +158,52 @@ def rdap_search(path: str) -> Response:
 @blueprint.route("/<path:path>", methods=["GET"])
 @limit_rdap(LOOKUP)
 def rdap_query(path: str) -> Response:
-    if web.wants_html() and path == "":
-        return web.home()
+    """A kept answer for this caller's outcome if there is one (looked up before the query is
+    parsed: only answers of valid queries are kept); else the pipeline, keeping what it
+    answered when rdap.answer_cache allows."""
     if len(path) > MAX_PATH_LENGTH:
         raise QueryError("the query is too long")
-    segments = path.split("/")
-    return answer(q.parse_path(segments))
+    if web.wants_html():
+        if path == "":
+            return web.home()
+        query = q.parse_path(path.split("/"))
+        if not isinstance(query, q.HelpQuery):  # /help stays RDAP JSON for everyone
+            return page_answer(query)
+    cache, caller = runtime().answers, principal()
+    key = answer_key(caller)
+    if cache is not None and key is not None:
+        hit = cache.get(key, caller)
+        if hit is not None:
+            return rdap_response(hit.body, hit.status)
+    body, status, document, version = computed(q.parse_path(path.split("/")), caller, context())
+    if cache is not None and key is not None:
+        cache.keep(dataclasses.replace(key, version=version), caller, status, body, document)
+    response = rdap_response(body, status)
+    if document is not None and document.disclosed:
+        # Shown to this caller alone: no cache may keep or share it.
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def page_answer(query: q.Query) -> Response:
+    """A browser's page: the pipeline for its caller (a bearer token, else the signed-in
+    person, else the public), never from the answer cache, which keeps RDAP JSON."""
+    rt = runtime()
+    web.use_session_principal()
+    caller = principal()
+    with rt.db.read_connection() as connection:
+        facts = read_registry_facts(connection)
+        document = lookup(
+            query,
+            caller,
+            repo=Repository(connection, facts),
+            policy=rt.policy,
+            ctx=context(),
+            disclosure=rt.disclosure,
+        )
+    if document.disclosed:
+        metrics.count_disclosure(caller.role)
+    response = web.lookup_answer(document)
+    if document.disclosed:  # shown to this caller alone: no cache may keep or share it
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -130,7 +130,8 @@ def test_extension_facts_reach_the_registry(db: Database, generated: Path) -> No
 
 def test_full_deposit_replaces_its_own_tld(db: Database, generated: Path) -> None:
     load(db, DATA / "rfc9022-example.xml")
-    example = {k: v for k, v in dump(db).items() if k not in ("deposits", "tlds")}
+    moving = ("deposits", "tlds", "data_version")  # rows every import adds or moves on
+    example = {k: v for k, v in dump(db).items() if k not in moving}
     load(db, generated)
     with db.read_scope() as session:
         assert session.scalars(select(Domain.tld).distinct().order_by(Domain.tld)).all() == [

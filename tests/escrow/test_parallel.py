@@ -35,6 +35,7 @@ def generated(tmp_path: Path) -> Path:
 def registry(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     tables = dump(db)
     del tables["deposits"]  # one row per import
+    del tables["data_version"]  # moved on by every import
     return tables
 
 
