@@ -56,12 +56,12 @@ REQUEST_FIELDS: tuple[tuple[str, str, bool], ...] = (
 
 @dataclasses.dataclass(frozen=True)
 class Timelines:
-    """How long each step may take (the SLA settings)."""
+    """How long each step may take: the disclosure SLA settings (rdap.disclosure.sla)."""
 
-    standard_hours: int = 72  # NIS2 Art. 28(5): within 72 hours of receipt
-    urgent_hours: int = 24
+    standard_hours: int
+    urgent_hours: int
     # Days a request waits for information the reviewer asked for before it is closed (0: never).
-    information_days: int = 30
+    information_days: int
 
 
 @dataclasses.dataclass(frozen=True)

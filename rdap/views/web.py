@@ -348,7 +348,16 @@ def search() -> Response:
 @limit_rdap(LOOKUP)
 def disclosure_policy() -> Response:
     rt = _runtime()
-    process = describe(rt.profile, rt.policy, Timelines())
+    sla = rt.sla
+    process = describe(
+        rt.profile,
+        rt.policy,
+        Timelines(
+            standard_hours=round(sla.standard.total_seconds() / 3600),
+            urgent_hours=round(sla.urgent.total_seconds() / 3600),
+            information_days=sla.information_timeout.days if sla.information_timeout else 0,
+        ),
+    )
     return page(
         "web/disclosure_policy.html",
         "How to request disclosure",

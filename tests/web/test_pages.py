@@ -90,7 +90,20 @@ def test_the_home_page_links_the_disclosure_process(client) -> None:  # type: ig
     assert '<form class="search" action="http://localhost/search" method="get"' in page
 
 
-def test_the_disclosure_process_page_comes_from_configuration(app, client) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def slow_sla(settings):  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    return dataclasses.replace(
+        settings, disclosure_sla_standard_hours=60, disclosure_sla_urgent_hours=12
+    )
+
+
+def test_the_disclosure_process_page_comes_from_configuration(slow_sla, db) -> None:  # type: ignore[no-untyped-def]
+    from rdap import create_app
+
+    app = create_app(slow_sla)
+    client = app.test_client()
     rt = app.extensions["rdapd"]
     page = client.get("/disclosure-policy", headers=BROWSER).get_data(as_text=True)
     # RDP §10.1: (a) format and content, (b) delivery, (c) timelines.
@@ -99,7 +112,9 @@ def test_the_disclosure_process_page_comes_from_configuration(app, client) -> No
     assert 'id="timelines"' in page
     for paragraph in rt.profile.disclosure_delivery:
         assert paragraph.replace("'", "&#39;") in page
-    assert "within 72 hours of receipt" in page
+    # The timelines are the SLA settings.
+    assert "standard request: within 60 hours of receipt" in page
+    assert "urgent request: within 12 hours of receipt" in page
     personal = [e for e in rt.policy.elements.values() if e.personal and e.role == "registrant"]
     assert personal
     for element in personal:
