@@ -101,6 +101,13 @@ def _signin_page(params: dict[str, str], error: str | None, status: int = 200) -
     )
 
 
+def _only_for_these_pages(source: Any) -> None:
+    """The authorization endpoint serves the web pages' own client and the code flow only;
+    anything else is refused before authlib sees it (authlib cannot describe some values)."""
+    if source.get("response_type") != "code" or source.get("client_id") != codes.PORTAL_CLIENT_ID:
+        raise QueryError("not a valid authorization request for this server")
+
+
 def _oauth_params(source: Any) -> dict[str, str]:
     return {name: str(source.get(name, ""))[:1000] for name in OAUTH_PARAMS}
 
@@ -109,6 +116,7 @@ def _oauth_params(source: Any) -> dict[str, str]:
 def authorize_page() -> Response:
     """The authorization server's sign-in page, for a valid authorization request only."""
     server = oauth_state(current_app).server
+    _only_for_these_pages(request.args)
     try:
         server.get_consent_grant(end_user=None)
     except OAuth2Error as exc:
@@ -119,6 +127,7 @@ def authorize_page() -> Response:
 @blueprint.post("/oauth/authorize")
 def authorize() -> Response:
     form = read_form()
+    _only_for_these_pages(form)
     params = _oauth_params(form)
     limits = ratelimits()
     username = people.normalise(form.get("username", ""))[:254]
