@@ -23,6 +23,9 @@ def build_app(settings: Settings | None = None) -> Flask:
     from rdap.cli import register_commands
 
     views.register(app)
+    from rdap.views.web import init_web
+
+    init_web(app, runtime)
     from rdap.views.telemetry import init_telemetry
 
     init_telemetry(app, access_log_enabled=settings.access_log)

@@ -59,6 +59,10 @@ from rdap.oauth.commands import client_group  # noqa: E402 - appended command gr
 
 COMMANDS.append(client_group)
 
+from rdap.people_commands import user_group  # noqa: E402 - appended command groups
+
+COMMANDS.append(user_group)
+
 from rdap.disclosure.commands import COMMANDS as DISCLOSURE_COMMANDS  # noqa: E402
 
 COMMANDS += DISCLOSURE_COMMANDS

@@ -53,6 +53,10 @@ class Profile:
     terms_title: str = "Terms of Service"
     terms: tuple[str, ...] = ()
     whois: WhoisProfile = WhoisProfile()
+    # The disclosure-request process page ({base_url}/disclosure-policy): how answers are
+    # delivered and where to ask questions, one string per paragraph.
+    disclosure_delivery: tuple[str, ...] = ()
+    disclosure_contact: tuple[str, ...] = ()
 
     def notices_for(self, object_class: str) -> tuple[Notice, ...]:
         return tuple(n for n in self.notices if n.objects is None or object_class in n.objects)
@@ -127,4 +131,10 @@ def load_profile(path: Path) -> Profile:
         help_description=_strings(data.get("help", {}).get("description", []), "help"),
         terms_title=str(terms.get("title", "Terms of Service")),
         terms=terms_text,
+        disclosure_delivery=_strings(
+            data.get("disclosure", {}).get("delivery", []), "disclosure.delivery"
+        ),
+        disclosure_contact=_strings(
+            data.get("disclosure", {}).get("contact", []), "disclosure.contact"
+        ),
     )

@@ -1,7 +1,9 @@
 """Property-based fuzzing of the HTTP surface: arbitrary paths, query strings, headers and bodies
 (hypothesis), and every operation of rdap/openapi.json with generated inputs (schemathesis).
-Whatever comes in, the answer is never a 5xx, and an error is an RDAP error body (RFC 9083 §6)
-or, on the OAuth endpoints, an RFC 6749 error. Bounded: a fixed number of examples each."""
+Whatever comes in, the answer is never a 5xx, and an error is an RDAP error body (RFC 9083 §6),
+on the OAuth endpoints an RFC 6749 error, and on the web pages (and their forms) a page or,
+negotiated, an RDAP error body.
+Bounded: a fixed number of examples each."""
 
 from __future__ import annotations
 
@@ -18,6 +20,24 @@ from tests import factories
 RDAP = "application/rdap+json"
 # Answers that are not RDAP documents by design.
 NOT_RDAP = ("/openapi.json", "/healthz", "/readyz", "/metrics", "/.well-known/", "/oauth/")
+# The web pages and their forms: their errors are pages for people (rdap.views.web).
+WEB_PAGES = frozenset(
+    {
+        "/search",
+        "/contact",
+        "/complaints/new",
+        "/disclosure-policy",
+        "/signin",
+        "/signin/callback",
+        "/signout",
+        "/oauth/authorize",
+        "/portal",
+        "/portal/new",
+        "/review",
+        "/statistics",
+    }
+)
+WEB_PAGE_PREFIXES = ("/portal/requests/", "/review/")
 
 BOUNDED = settings(
     max_examples=60,
@@ -36,6 +56,10 @@ def registry(db: Database) -> None:
 def check_answer(path: str, status: int, content_type: str, body: bytes) -> None:
     assert status < 500, (path, status, body[:300])
     if status < 400:
+        return
+    web_page = path in WEB_PAGES or path.startswith(WEB_PAGE_PREFIXES)
+    if web_page and content_type.startswith("text/html"):  # else negotiated: RDAP, as below
+        assert b"<h1>" in body or not body, (path, status, body[:300])
         return
     if path.startswith("/oauth/"):
         assert b'"error"' in body or content_type.startswith(RDAP), (path, status, body[:300])

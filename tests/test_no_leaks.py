@@ -1,7 +1,8 @@
-"""Nothing leaks: crawl every RDAP answer (lookups, searches, errors) for every role, and every
-port-43 answer, over a registry whose natural persons carry unique marker values, and find no
-marker the role may not see (nor any in the WHOIS server's log). Staff and the sponsoring
-registrar see markers (so the markers really are in the data)."""
+"""Nothing leaks: crawl every RDAP answer (lookups, searches, errors) and every web page (the same
+paths for a browser, and the pages of the web channel) for every role, and every port-43 answer,
+over a registry whose natural persons carry unique marker values, and find no marker the role
+may not see (nor any in the WHOIS server's log). Staff and the sponsoring registrar see markers
+(so the markers really are in the data)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from rdap.models import Contact, Domain, DomainContact, Host, Notification, Regi
 from tests.live_whois import BASE_URL, live_whois, query
 from tests.oauth_fixtures import MakeClient
 from tests.snapshot import Snapshot, built_once, restored
+from tests.web.signing import accreditation, create, finish, sign_in
 
 TOKEN = re.compile(r"PII-[a-z]+-\d{7}")
 # Consent is recorded per EPP element; these marker kinds become public with it.
@@ -106,6 +108,17 @@ def _paths(db: Database) -> Iterator[str]:
     yield "/domain/unknown-name.post"
     yield "/domain/bad_name.post"
     yield "/entity/NOPE"
+    # The web channel's own pages (HTML whatever the Accept).
+    yield "/"
+    yield "/disclosure-policy"
+    yield "/portal"
+    yield "/portal/new"
+    yield "/review"
+    yield "/statistics"
+    for name in domains[:5]:
+        yield f"/search?q={name}&kind=domain"
+        yield f"/contact?domain={name}&role=registrant"
+        yield f"/complaints/new?domain={name}"
 
 
 def _crawl(client, headers: dict[str, str], db: Database) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -134,19 +147,51 @@ def _leaks(texts: Iterator[tuple[str, str]], needles: dict[str, str]) -> list[tu
     return found
 
 
-def test_public_sees_no_hidden_marker(client, db, marked) -> None:  # type: ignore[no-untyped-def]
+# RDAP clients, and browsers (which get the web pages on the same paths).
+ACCEPTS = {"rdap": {}, "html": {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}}
+
+
+@pytest.fixture(params=sorted(ACCEPTS))
+def accept(request: pytest.FixtureRequest) -> dict[str, str]:
+    return ACCEPTS[request.param]
+
+
+def test_public_sees_no_hidden_marker(client, db, marked, accept) -> None:  # type: ignore[no-untyped-def]
     needles = _public_needles(db, marked)
     assert len(needles) > 100
-    assert _leaks(_crawl(client, {}, db), needles) == []
+    assert _leaks(_crawl(client, accept, db), needles) == []
 
 
 @pytest.mark.parametrize("role", ["requester", "law-enforcement"])
 def test_requesters_without_grants_see_no_hidden_marker(  # type: ignore[no-untyped-def]
-    client, db, marked, make_client: MakeClient, token_for, role
+    client, db, marked, make_client: MakeClient, token_for, role, accept
 ) -> None:
     token = token_for(*make_client(role=role))
     needles = _public_needles(db, marked)
-    assert _leaks(_crawl(client, {"Authorization": f"Bearer {token}"}, db), needles) == []
+    headers = {"Authorization": f"Bearer {token}", **accept}
+    assert _leaks(_crawl(client, headers, db), needles) == []
+
+
+@pytest.mark.parametrize("role", ["requester", "law-enforcement"])
+def test_people_signed_in_without_grants_see_no_hidden_marker(  # type: ignore[no-untyped-def]
+    app, client, db, marked, role
+) -> None:
+    """The web pages of a signed-in requester (a session, not a token) are the public view."""
+    kind = "law-enforcement" if role == "law-enforcement" else "ip"
+    person = create(
+        app,
+        "--accreditation",
+        accreditation(app, kind, f"{kind} org"),
+        "--username",
+        f"{role}@example.org",
+        "--name",
+        "Pat",
+        "--role",
+        role,
+    )
+    finish(client, sign_in(client, f"{role}@example.org", person["password"]))
+    needles = _public_needles(db, marked)
+    assert _leaks(_crawl(client, ACCEPTS["html"], db), needles) == []
 
 
 def _sponsor_token(db: Database, make_client: MakeClient, token_for) -> tuple[str, set[str]]:  # type: ignore[no-untyped-def]
@@ -186,12 +231,12 @@ def _sponsor_token(db: Database, make_client: MakeClient, token_for) -> tuple[st
 
 
 def test_registrar_sees_only_its_own_markers(  # type: ignore[no-untyped-def]
-    client, db, marked, registrar, make_client: MakeClient, token_for
+    client, db, marked, registrar, make_client: MakeClient, token_for, accept
 ) -> None:
     token, own_handles = _sponsor_token(db, make_client, token_for)
     hidden = {n: h for n, h in _public_needles(db, marked).items() if h not in own_handles}
     own = {n: h for n, h in _public_needles(db, marked).items() if h in own_handles}
-    texts = list(_crawl(client, {"Authorization": f"Bearer {token}"}, db))
+    texts = list(_crawl(client, {"Authorization": f"Bearer {token}", **accept}, db))
     assert _leaks(iter(texts), hidden) == []
     assert _leaks(iter(texts), own), "the sponsoring registrar should see its contacts' data"
 
@@ -217,10 +262,12 @@ def test_answers_kept_for_one_caller_show_the_next_nothing_hidden(  # type: igno
         assert _leaks(_crawl(client, {"Authorization": f"Bearer {token}"}, db), needles) == []
 
 
-def test_staff_sees_markers(client, db, marked, make_client: MakeClient, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_staff_sees_markers(client, db, marked, make_client: MakeClient, token_for, accept) -> None:  # type: ignore[no-untyped-def]
     token = token_for(*make_client(role="staff", purposes=()))
     handle = marked.markers[0].contact
-    response = client.get(f"/entity/{handle}", headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        f"/entity/{handle}", headers={"Authorization": f"Bearer {token}", **accept}
+    )
     assert _needle(marked.markers[0].kind, marked.markers[0].value) in response.get_data(
         as_text=True
     )
@@ -506,3 +553,16 @@ def test_registrar_api_shows_each_role_only_its_own(  # type: ignore[no-untyped-
     ]
     assert listed, "the registrar's report should list some of its domains"
     assert set(listed) <= own_domains
+
+
+def test_staff_signed_in_see_markers(app, client, db, marked) -> None:  # type: ignore[no-untyped-def]
+    """The web pages of signed-in staff (password and TOTP) show what staff tokens show."""
+    import pyotp
+
+    staff = create(app, "--username", "rita@example.org", "--name", "Rita", "--role", "staff")
+    code = pyotp.parse_uri(staff["totp_uri"]).now()
+    finish(client, sign_in(client, "rita@example.org", staff["password"], code))
+    marker = marked.markers[0]
+    page = client.get(f"/entity/{marker.contact}", headers=ACCEPTS["html"])
+    assert page.status_code == 200
+    assert _needle(marker.kind, marker.value) in page.get_data(as_text=True)

@@ -25,7 +25,9 @@ from rdap.models.domain import (
     IdnTable,
     NonDelegatedName,
 )
+from rdap.models.message import ContactMessage
 from rdap.models.nameserver import Host, HostAddress
+from rdap.models.person import AuthorizationCode, Person
 from rdap.models.registrar import Registrar
 from rdap.models.registry import ContactTld, DataVersion, Deposit, HostTld, RegistrarTld, Tld
 
@@ -34,9 +36,11 @@ __all__ = [
     "NATURAL",
     "Accreditation",
     "AuditEntry",
+    "AuthorizationCode",
     "Base",
     "Complaint",
     "Contact",
+    "ContactMessage",
     "ContactTld",
     "DataVersion",
     "Deposit",
@@ -56,6 +60,7 @@ __all__ = [
     "Notification",
     "OAuthClient",
     "Organisation",
+    "Person",
     "PostalInfo",
     "Registrar",
     "RegistrarTld",

@@ -297,25 +297,34 @@ class AccessTokens(BearerTokenGenerator):  # type: ignore[misc]
         self.sealer = sealer
         self.clock = clock
 
-    def _access_token(self, client: AuthClient, grant_type: str, user: object, scope: str) -> str:
+    def _access_token(self, client: Any, grant_type: str, user: Any, scope: str) -> str:
         now = self.clock()
         with self.db.session_scope() as session:
             key = keys.active_signing_key(session, now, self.sealer)
         issued = int(now.timestamp())
+        # A person signed in through the web pages (authorization code) acts as their own
+        # client: `client_id` and `sub` name it, `azp` the web pages that asked.
+        acting = user if user is not None else client
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
-            "sub": client.client_id,
-            "client_id": client.client_id,
+            "sub": acting.client_id,
+            "client_id": acting.client_id,
             "iat": issued,
             "nbf": issued,
             "exp": issued + self.ttl,
             "jti": secrets.token_urlsafe(18),
             "scope": scope,
-            "rdap_role": client.role,
-            "rdap_allowed_purposes": list(client.allowed_purposes),
+            "rdap_role": acting.role,
+            "rdap_allowed_purposes": list(
+                acting.purposes if user is not None else client.allowed_purposes
+            ),
             "rdap_dnt_allowed": False,
         }
+        if user is not None:
+            claims["azp"] = client.get_client_id()
+            claims["amr"] = user.methods.split()
+            claims["auth_time"] = int(user.auth_time.timestamp())
         header = {"alg": keys.SIGNING_ALG, "typ": "at+jwt", "kid": key.kid}
         token: str = jwt.encode(header, claims, key, algorithms=[keys.SIGNING_ALG])
         return token
@@ -384,9 +393,12 @@ def server_metadata(settings: Settings) -> dict[str, Any]:
         "token_endpoint": f"{issuer}/oauth/token",
         "jwks_uri": f"{issuer}/oauth/jwks",
         "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "grant_types_supported": ["client_credentials"],
-        "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        # The authorization-code flow serves the web pages' own client only (rdap.oauth.codes).
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "grant_types_supported": ["client_credentials", "authorization_code"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": [*AUTH_METHODS, "none"],
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "scopes_supported": ["rdap", "registrar:own"],
     }

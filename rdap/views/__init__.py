@@ -11,10 +11,13 @@ from rdap.views import (
     headers,
     health,
     openapi,
+    portal,
     rdap,
     registrar,
+    signin,
     terms,
     urls,
+    web,
 )
 
 
@@ -32,4 +35,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(terms.blueprint)
+    app.register_blueprint(web.blueprint)
+    if app.extensions["rdapd"].settings.oauth_enabled:
+        app.register_blueprint(signin.blueprint)
+        app.register_blueprint(portal.blueprint)
     errors.register(app)

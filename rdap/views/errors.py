@@ -33,12 +33,24 @@ _BY_STATUS: dict[int, type[errors.RdapError]] = {
 }
 
 
-def error_response(error: errors.RdapError) -> Response:
+def _body(error: errors.RdapError) -> Response:
+    """The error in the form the caller negotiated: a page for browsers, else RDAP JSON."""
+    from rdap.views import web
+
+    if web.EXTENSION in current_app.extensions and web.wants_html():
+        try:
+            return web.error_page(error)
+        except errors.RdapError:  # the page itself cannot be made (a Host we do not answer)
+            pass
     runtime = current_app.extensions.get("rdapd")
     profile = runtime.profile if runtime is not None else None
-    response = Response(
+    return Response(
         rdap_json.render_error(error, profile), status=error.status, mimetype=rdap_json.MEDIA_TYPE
     )
+
+
+def error_response(error: errors.RdapError) -> Response:
+    response = _body(error)
     if isinstance(error, errors.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     challenge = getattr(error, "www_authenticate", None)

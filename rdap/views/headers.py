@@ -47,6 +47,7 @@ def caching(response: Response) -> Response:
     may be kept by any cache for RDAP_CACHE_MAX_AGE seconds; everything else is not stored.
     A view's own Cache-Control on an anonymous success stands (the JWKS and metadata)."""
     response.vary.add("Authorization")
+    response.vary.add("Accept")  # browsers get pages (and error pages), RDAP clients JSON
     principal: Principal | None = g.get(PRINCIPAL_ATTR)
     cacheable = request.method in ("GET", "HEAD") and (
         200 <= response.status_code < 300 or response.status_code == 404

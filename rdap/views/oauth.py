@@ -12,11 +12,12 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 from rdap.auth import TokenVerifier
 from rdap.db import Database
 from rdap.errors import ServiceUnavailable
-from rdap.oauth import keys, service
+from rdap.oauth import codes, keys, service
 from rdap.ratelimit import Verdict
 from rdap.render import rdap_json
 from rdap.settings import Settings
 from rdap.views.ratelimit import limit_auth_failures, refusal
+from rdap.views.urls import base_url
 
 bp = Blueprint("oauth", __name__)
 log = logging.getLogger("rdap.oauth")
@@ -43,14 +44,21 @@ def init_oauth(app: Flask, settings: Settings, db: Database) -> OAuthState:
     verifier = TokenVerifier.from_settings(settings, db)
     sealer = keys.KeySealer.from_settings(settings)
     server = AuthorizationServer()
+
+    def query_client(client_id: str) -> object:
+        if client_id == codes.PORTAL_CLIENT_ID:  # the web pages, built in
+            return codes.PortalClient(redirect_uri=base_url() + codes.CALLBACK_PATH)
+        return service.load_client(db, client_id)
+
     server.init_app(
         app,
-        query_client=lambda client_id: service.load_client(db, client_id),
+        query_client=query_client,
         save_token=lambda token, request: None,  # stateless JWTs: nothing to store
     )
     server.register_client_auth_method("client_secret_basic", service.client_secret_basic)
     server.register_token_generator("default", service.AccessTokens(settings, db, sealer))
     server.register_grant(service.ClientCredentials)
+    server.register_grant(codes.make_grant(db), [codes.S256Only(required=True)])
 
     def identify(token: str) -> service.IssuedToken | None:
         found = verifier.identify_own(token)

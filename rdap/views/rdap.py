@@ -18,6 +18,7 @@ from rdap.render import rdap_json
 from rdap.repository import RegistryFacts, Repository, read_registry_facts
 from rdap.runtime import Runtime
 from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
+from rdap.views import web
 from rdap.views.identity import identify, principal
 from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url, request_url
@@ -120,7 +121,12 @@ def computed(
 @limit_rdap(SEARCH)
 def rdap_search(path: str) -> Response:
     rt = runtime()
-    search = q.parse_search(path.split("/"), request.args.to_dict(flat=False))
+    page_wanted = web.wants_html()
+    if page_wanted:
+        web.use_session_principal()
+    args = request.args.to_dict(flat=False)
+    args.pop(web.FORMAT_PARAM, None)  # the web page's "as RDAP JSON" link
+    search = q.parse_search(path.split("/"), args)
     ctx = context()
     with rt.db.read_connection() as connection:
         page = run_search(
@@ -133,6 +139,8 @@ def rdap_search(path: str) -> Response:
             codec=rt.cursors("search"),
             page_size=rt.settings.search_page_size,
         )
+    if page_wanted:
+        return web.search_answer(page.results, page.next_cursor)
     mapping = REVERSE_SEARCH_PROPERTIES if page.reverse else None
     return rdap_response(
         rdap_json.render_search(
@@ -155,6 +163,12 @@ def rdap_query(path: str) -> Response:
     answered when rdap.answer_cache allows."""
     if len(path) > MAX_PATH_LENGTH:
         raise QueryError("the query is too long")
+    if web.wants_html():
+        if path == "":
+            return web.home()
+        query = q.parse_path(path.split("/"))
+        if not isinstance(query, q.HelpQuery):  # /help stays RDAP JSON for everyone
+            return page_answer(query)
     cache, caller = runtime().answers, principal()
     key = answer_key(caller)
     if cache is not None and key is not None:
@@ -167,5 +181,29 @@ def rdap_query(path: str) -> Response:
     response = rdap_response(body, status)
     if document is not None and document.disclosed:
         # Shown to this caller alone: no cache may keep or share it.
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def page_answer(query: q.Query) -> Response:
+    """A browser's page: the pipeline for its caller (a bearer token, else the signed-in
+    person, else the public), never from the answer cache, which keeps RDAP JSON."""
+    rt = runtime()
+    web.use_session_principal()
+    caller = principal()
+    with rt.db.read_connection() as connection:
+        facts = read_registry_facts(connection)
+        document = lookup(
+            query,
+            caller,
+            repo=Repository(connection, facts),
+            policy=rt.policy,
+            ctx=context(),
+            disclosure=rt.disclosure,
+        )
+    if document.disclosed:
+        metrics.count_disclosure(caller.role)
+    response = web.lookup_answer(document)
+    if document.disclosed:  # shown to this caller alone: no cache may keep or share it
         response.headers["Cache-Control"] = "private, no-store"
     return response

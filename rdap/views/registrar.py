@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from rdap import accuracy_report, complaints
+from rdap import accuracy_report, complaints, relay
 from rdap.errors import PayloadTooLarge, QueryError, UnsupportedMediaType
 from rdap.paging import CursorCodec, page_size
 from rdap.runtime import Runtime
@@ -169,3 +169,20 @@ def close_complaint(complaint_id: str) -> Response:
             session, principal(), complaint_id, body, policy=_runtime().policy, now=_now()
         )
         return _json(closed.as_json())
+
+
+@blueprint.get("/registrar/messages")
+@limit_rdap(LOOKUP)
+def queued_messages() -> Response:
+    """Contact-form messages for the contacts of the caller's domains, to forward."""
+    with _runtime().db.read_scope() as session:
+        found = [relay.as_json(m) for m in relay.queued(session, principal())]
+    return _json({"messages": found, "count": len(found)})
+
+
+@blueprint.post("/registrar/messages/<message_id>/relayed")
+@limit_rdap(LOOKUP)
+def message_relayed(message_id: str) -> Response:
+    with _runtime().db.session_scope() as session:
+        done = relay.mark_relayed(session, principal(), message_id, now=_now())
+        return _json(relay.as_json(done))

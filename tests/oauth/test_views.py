@@ -110,10 +110,14 @@ def test_metadata_describes_the_server(client, settings):
     assert meta["token_endpoint"] == f"{issuer}/oauth/token"
     assert meta["jwks_uri"] == f"{issuer}/oauth/jwks"
     assert meta["revocation_endpoint"] == f"{issuer}/oauth/revoke"
-    assert meta["grant_types_supported"] == ["client_credentials"]
+    assert meta["grant_types_supported"] == ["client_credentials", "authorization_code"]
+    # The authorization code (with PKCE) is for the web pages' public client only.
+    assert meta["authorization_endpoint"] == f"{issuer}/oauth/authorize"
+    assert meta["code_challenge_methods_supported"] == ["S256"]
     assert set(meta["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "none",
     }
 
 

@@ -165,11 +165,6 @@ def test_complaint_guide_says_how_to_file(client) -> None:  # type: ignore[no-un
     assert {link["rel"] for link in guide["links"]} == {"self", "describedby"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the operator's contact form (service file contact_uri, {base_url}/contact by default) "
-    "is a vCard contact-uri, not a link object; the web page behind it does not exist yet",
-)
 def test_the_contact_form_resolves(client, registry) -> None:  # type: ignore[no-untyped-def]
     body = client.get(f"/domain/{registry['domain']}").get_json()
     uris = [
@@ -181,4 +176,10 @@ def test_the_contact_form_resolves(client, registry) -> None:  # type: ignore[no
     assert uris
     for uri in uris:
         parts = urlsplit(uri)
-        assert client.get(f"{parts.path}?{parts.query}").status_code < 400, uri
+        page = client.get(f"{parts.path}?{parts.query}")
+        assert page.status_code == 200, uri
+        # The form, for that domain and role, ready to send.
+        text = page.get_data(as_text=True)
+        assert '<form method="post"' in text
+        assert 'name="csrf_token"' in text
+        assert f'value="{registry["domain"]}"' in text
