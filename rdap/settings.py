@@ -32,6 +32,13 @@ def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _positive_ints(raw: str) -> tuple[int, ...]:
+    values = tuple(int(part) for part in _csv(raw))
+    if any(value < 1 for value in values):
+        raise ValueError(f"expected whole numbers of 1 or more, got {raw!r}")
+    return values
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Every configurable value of the service. Build it with `Settings.from_env()`."""
@@ -133,6 +140,9 @@ class Settings:
     disclosure_sla_urgent_hours: int = 24
     # Days a request waits for the requester's information before it is closed; 0 = forever.
     disclosure_information_days: int = 30
+    # Days before an accreditation's valid_until at which `rdapd notify` queues a renewal
+    # reminder, once each per validity period (comma-separated; empty: no reminders).
+    disclosure_renewal_reminder_days: tuple[int, ...] = (60, 30, 7)
     # --- Notifications to requesters and reviewers (rdap.disclosure.notify, `rdapd notify`) ---
     # How they are sent: "log" (written to the log; the default) or "smtp".
     notify_sender: str = "log"
@@ -223,8 +233,8 @@ def _convert(key: str, field: dataclasses.Field[Any], raw: str) -> Any:
             return float(raw)
         if kind in ("Path", Path):
             return Path(raw)
-        if kind in ("tuple[str, ...]",):
-            return _csv(raw)
+        if kind in ("tuple[str, ...]", "tuple[int, ...]"):
+            return _csv(raw) if kind == "tuple[str, ...]" else _positive_ints(raw)
     except ValueError as exc:
         raise SettingsError(f"{key}: {exc}") from None
     return raw

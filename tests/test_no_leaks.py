@@ -7,6 +7,7 @@ may not see (nor any in the WHOIS server's log). Staff and the sponsoring regist
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
@@ -17,9 +18,19 @@ import pytest
 from sqlalchemy import select
 
 from rdap.db import Database
+from rdap.disclosure import renewal
 from rdap.escrow.generator import GeneratedDeposit, generate_deposit
 from rdap.escrow.loader import import_deposit
-from rdap.models import Contact, Domain, DomainContact, Host, Notification, Registrar
+from rdap.models import (
+    Accreditation,
+    Contact,
+    Domain,
+    DomainContact,
+    Host,
+    Notification,
+    Registrar,
+)
+from tests.disclosure_fixtures import context
 from tests.live_whois import BASE_URL, live_whois, query
 from tests.oauth_fixtures import MakeClient
 from tests.snapshot import Snapshot, built_once, restored
@@ -383,9 +394,8 @@ def test_requesters_with_a_grant_see_exactly_the_granted_elements(  # type: igno
 ) -> None:
     domain, kinds = _granted_domain(db, marked)
     org_type = "law-enforcement" if role == "law-enforcement" else "cybersecurity"
-    requester = caller(
-        role, accreditation=accredit("Marked Org", org_type=org_type), email="req@org.example"
-    )
+    accreditation = accredit("Marked Org", org_type=org_type)
+    requester = caller(role, accreditation=accreditation, email="req@org.example")
     staff = caller("staff", email="review@registry.example")
     request_id = api.submit(requester, domain=domain).get_json()["id"]
     decided = api.decide(
@@ -418,6 +428,23 @@ def test_requesters_with_a_grant_see_exactly_the_granted_elements(  # type: igno
     assert len(outbox) == 3  # acknowledged, new for review, approved
     assert not any(needle in text for text in outbox for needle in [*hidden, domain])
     assert all(request_id in text for text in outbox)
+
+    # Renewal reminders name the organisation, the accreditation and its expiry date only.
+    with db.read_scope() as session:
+        until = session.get_one(Accreditation, accreditation).valid_until
+    with context(db, until - dt.timedelta(days=7)) as ctx:
+        assert renewal.remind(ctx.session, ctx.now, (7,)) == 1
+    with db.read_scope() as session:
+        reminders = [
+            m.subject + m.body
+            for m in session.scalars(
+                select(Notification).where(Notification.event == renewal.RENEWAL_DUE)
+            )
+        ]
+    assert len(reminders) == 2  # the requester and the reviewer
+    private = [*hidden, domain, request_id, requester.client_id, staff.client_id, "@"]
+    assert not any(needle in text for text in reminders for needle in private)
+    assert all("Marked Org" in text and accreditation in text for text in reminders)
 
     # The audit log names what was disclosed and never holds a value.
     exported = app.test_cli_runner().invoke(args=["audit", "export"]).output

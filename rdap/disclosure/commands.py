@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from rdap import audit
 from rdap.app import runtime_of
-from rdap.disclosure import notify, report, service
+from rdap.disclosure import notify, renewal, report, service
 from rdap.document import rdap_time
 from rdap.models import Accreditation, Organisation
 from rdap.runtime import Runtime
@@ -431,8 +431,9 @@ def report_disclosure(month: str, fmt: str, public: bool) -> None:
 @with_appcontext
 def notify_command(watch: float | None, limit: int) -> None:
     """Deliver due notifications to requesters and reviewers (RDAP_NOTIFY_SENDER: log or smtp).
-    Each pass first applies due time-based transitions (as `disclosure sweep`), which may add
-    notifications; a message that cannot be sent now is retried later, never dropped."""
+    Each pass first applies due time-based transitions (as `disclosure sweep`) and queues due
+    accreditation renewal reminders (RDAP_DISCLOSURE_RENEWAL_REMINDER_DAYS); a message that
+    cannot be sent now is retried later, never dropped."""
     rt = _runtime()
     try:
         sender = notify.sender_from_settings(rt.settings)
@@ -443,6 +444,7 @@ def notify_command(watch: float | None, limit: int) -> None:
     while True:
         with _change() as ctx:
             service.sweep(ctx)
+            renewal.remind(ctx.session, ctx.now, rt.settings.disclosure_renewal_reminder_days)
         result = notify.deliver(rt.db, sender, clock=rt.clock, limit=limit, max_backoff=ceiling)
         click.echo(
             f"sent: {result.sent}; deferred: {result.deferred}; failed: {result.failed}; "

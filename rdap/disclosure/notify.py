@@ -88,24 +88,30 @@ def enqueue(
         if address:
             added.append(_message(request, event, REQUESTER_AUDIENCE, address, now))
     if event in _TO_REVIEWERS:
-        reviewers = session.scalars(
-            select(DisclosureClient.email)
-            .join(OAuthClient, OAuthClient.client_id == DisclosureClient.client_id)
-            .where(
-                OAuthClient.role == STAFF,
-                OAuthClient.status == ACTIVE,
-                DisclosureClient.email.is_not(None),
-                or_(
-                    DisclosureClient.organisation_id.is_(None),
-                    DisclosureClient.organisation_id != request.organisation_id,
-                ),
-            )
-            .order_by(DisclosureClient.client_id)
-        ).all()
-        for address in dict.fromkeys(a for a in reviewers if a):
+        for address in reviewer_addresses(session, request.organisation_id):
             added.append(_message(request, event, REVIEWER_AUDIENCE, address, now))
     session.add_all(added)
     return added
+
+
+def reviewer_addresses(session: Session, organisation_id: int) -> list[str]:
+    """The addresses of active staff clients outside `organisation_id` (a reviewer of the
+    organisation concerned could not decide for it), each once."""
+    reviewers = session.scalars(
+        select(DisclosureClient.email)
+        .join(OAuthClient, OAuthClient.client_id == DisclosureClient.client_id)
+        .where(
+            OAuthClient.role == STAFF,
+            OAuthClient.status == ACTIVE,
+            DisclosureClient.email.is_not(None),
+            or_(
+                DisclosureClient.organisation_id.is_(None),
+                DisclosureClient.organisation_id != organisation_id,
+            ),
+        )
+        .order_by(DisclosureClient.client_id)
+    ).all()
+    return list(dict.fromkeys(a for a in reviewers if a))
 
 
 def _message(

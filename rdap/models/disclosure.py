@@ -248,3 +248,18 @@ class Notification(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class RenewalReminder(Base):
+    """A renewal reminder queued for one accreditation, validity period and threshold (days
+    before expiry): the key makes each one once only, whichever `rdapd notify` queues it, and a
+    renewal (a new valid_until) starts a new set (rdap/disclosure/renewal.py)."""
+
+    __tablename__ = "disclosure_renewal_reminders"
+
+    accreditation_id: Mapped[str] = mapped_column(
+        ForeignKey("disclosure_accreditations.id", ondelete="CASCADE"), primary_key=True
+    )
+    valid_until: Mapped[dt.datetime] = mapped_column(UtcDateTime, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    queued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
