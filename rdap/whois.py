@@ -2,9 +2,12 @@
 
 An asyncio server. Reading, writing and their limits live on the event loop; the pipeline
 (database, redaction, rendering) runs in a bounded thread pool, so a slow query never stalls
-the loop. Every caller is the public: port 43 has no authentication. Bad clients get one error
-line or are closed: over-long, binary or empty lines, idle or slow senders, more connections
-than the server or one client may hold, and clients that never read their answer.
+the loop. Every caller is the public: port 43 has no authentication, so answers and not-found
+lines are kept in the runtime's answer cache for the public role (rdap.answer_cache), keyed by
+the canonical text of the parsed query; a kept answer skips the pipeline, never the rate limit.
+Bad clients get one error line or are closed: over-long, binary or empty lines, idle or slow
+senders, more connections than the server or one client may hold, and clients that never read
+their answer.
 
 Nothing a caller sends is logged, and no answer is: the log says when the service starts and
 stops and, for an unexpected failure, the kind of error only.
@@ -26,18 +29,19 @@ from collections.abc import Callable
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from rdap.answer_cache import AnswerKey
 from rdap.counters import shared_counters
 from rdap.document import Links
 from rdap.errors import NotFound, QueryError, RateLimited, RdapError, ServiceUnavailable
 from rdap.lookup import LookupContext, lookup
 from rdap.principal import ANONYMOUS, PUBLIC
-from rdap.query import Query, parse_whois
+from rdap.query import DomainLookup, NameserverLookup, Query, RegistrarLookup, parse_whois
 from rdap.ratelimit import LOOKUP, RateLimits, caller_key
 from rdap.redaction import RedactedDocument
 from rdap.render import Renderer
 from rdap.render.contacts import ContactReader
 from rdap.render.whois_text import WhoisText
-from rdap.repository import Repository
+from rdap.repository import RegistryFacts, Repository, read_registry_facts
 from rdap.runtime import Runtime
 
 log = logging.getLogger("rdap.whois")
@@ -98,6 +102,28 @@ class QueryLine:
             raise QueryError("the query is not valid UTF-8") from None
 
 
+# The "media type" of port-43 answers in the answer cache's keys: distinct from every HTTP one.
+MEDIA_TYPE = "text/plain; whois"
+
+
+def query_text(queries: tuple[Query, ...]) -> str:
+    """The canonical text of parsed queries: spellings that ask the same (`EXAMPLE.post.`,
+    `example.post`) share it, and so share a kept answer. A U-label query keeps its own text:
+    its answer may read differently."""
+    parts = []
+    for query in queries:
+        if isinstance(query, DomainLookup | NameserverLookup):
+            kind = "domain" if isinstance(query, DomainLookup) else "nameserver"
+            parts.append(f"{kind} {query.name.ldh} {'u' if query.as_unicode else 'a'}")
+        elif isinstance(query, RegistrarLookup):
+            parts.append(
+                f"registrar id {query.iana_id}" if query.name is None else f"registrar {query.name}"
+            )
+        else:  # parse_whois makes none other; a new kind must say how it is spelled here
+            raise TypeError(f"no canonical text for {type(query).__name__}")
+    return "\t".join(parts)
+
+
 # Whether a client may run one more query now: None if so, else the seconds to wait.
 RateCheck = Callable[[str], int | None]
 
@@ -139,14 +165,16 @@ class WhoisService:
                     f"rate limit exceeded; retry after {retry_after} seconds",
                     retry_after=retry_after,
                 )
-            return self.renderer.render(self.lookup(parse_whois(line)))
+            return self.answer_queries(parse_whois(line))
         except RdapError as error:
             return self.renderer.render_error(error)
         except (DBAPIError, PoolTimeout, DisconnectionError) as error:
             # Unreachable, missing or hung (its unit of work cut at RDAP_DATABASE_TIMEOUT, see
             # rdap.db): the service, not the query, is at fault; the cause may name hosts or
             # tables, so the log gets its kind only.
-            log.error("database error answering a port-43 query: %s", type(error).__name__)
+            # Prepared reads (rdap.prepared) wrap the driver's error: its kind is the cause's.
+            cause = getattr(error, "orig", None) or error
+            log.error("database error answering a port-43 query: %s", type(cause).__name__)
             return self.renderer.render_error(
                 ServiceUnavailable("the registry database is not available; try again later")
             )
@@ -161,23 +189,69 @@ class WhoisService:
             )
             return self.renderer.render_error(ServiceUnavailable("internal error; try again"))
 
-    def lookup(self, queries: tuple[Query, ...]) -> RedactedDocument:
-        """The first of `queries` that finds something (a bare name: domain, then name server)."""
+    def answer_queries(self, queries: tuple[Query, ...]) -> bytes:
+        """A kept answer if there is one (rdap.answer_cache, public role), else the pipeline,
+        keeping its answer or its not-found line. Other errors raise and are never kept."""
+        cache = self.runtime.answers
+        if cache is None:
+            return self.computed(queries)[0]
+        key = AnswerKey(
+            version=self.registry_facts().version,
+            media_type=MEDIA_TYPE,
+            base_url=self.base_url,
+            request_url=query_text(queries),
+            role=ANONYMOUS.role,
+        )
+        hit = cache.get(key, ANONYMOUS)
+        if hit is not None:
+            return hit.body
+        body, status, document, version = self.computed(queries)
+        cache.keep(dataclasses.replace(key, version=version), ANONYMOUS, status, body, document)
+        return body
+
+    def registry_facts(self) -> RegistryFacts:
+        """Data version and database stamp, read at most once per data_version_ttl seconds."""
+        rt = self.runtime
+
+        def load() -> RegistryFacts:
+            with rt.db.read_connection() as connection:
+                return read_registry_facts(connection)
+
+        return rt.facts.current(load)
+
+    def computed(
+        self, queries: tuple[Query, ...]
+    ) -> tuple[bytes, int, RedactedDocument | None, int]:
+        """Run the pipeline: (answer, status, the redacted document rendered (None for a
+        not-found line), the data version of what was read).
+
+        The version is read on the connection the data is read on, so an answer is never kept
+        under a newer version than the data it shows (a replica behind another)."""
         rt = self.runtime
         ctx = LookupContext(
             now=dt.datetime.now(dt.UTC),
             links=Links(base_url=self.base_url, request_url=self.base_url),
             contact_uri_template=rt.profile.contact_uri,
         )
-        first: NotFound | None = None
         with rt.db.read_connection() as connection:
-            repo = Repository(connection, rt.facts)
-            for query in queries:
-                try:
-                    return lookup(query, ANONYMOUS, repo=repo, policy=rt.policy, ctx=ctx)
-                except NotFound as missing:
-                    first = first or missing
-        raise first or NotFound()
+            facts = read_registry_facts(connection)
+            found = self._first_found(queries, Repository(connection, facts), ctx)
+        if isinstance(found, NotFound):
+            return self.renderer.render_error(found), found.status, None, facts.version
+        return self.renderer.render(found), 200, found, facts.version
+
+    def _first_found(
+        self, queries: tuple[Query, ...], repo: Repository, ctx: LookupContext
+    ) -> RedactedDocument | NotFound:
+        """The first of `queries` that finds something (a bare name: domain, then name
+        server), else the first query's NotFound."""
+        first: NotFound | None = None
+        for query in queries:
+            try:
+                return lookup(query, ANONYMOUS, repo=repo, policy=self.runtime.policy, ctx=ctx)
+            except NotFound as missing:
+                first = first or missing
+        return first or NotFound()
 
 
 class WhoisServer:

@@ -11,6 +11,7 @@ import dataclasses
 import itertools
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,21 +21,27 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
+from sqlalchemy.exc import DBAPIError
 
 from rdap import create_app
+from rdap.answer_cache import Answer, AnswerCache, AnswerKey
 from rdap.cli import cli
 from rdap.counters import shared_counters
 from rdap.db import Database
 from rdap.errors import QueryError
-from rdap.principal import ANONYMOUS
+from rdap.escrow.generator import generate_deposit
+from rdap.escrow.loader import import_deposit
+from rdap.principal import ANONYMOUS, Principal
 from rdap.ratelimit import RateLimits, caller_key
 from rdap.render.whois_text import WhoisText
+from rdap.repository import FactsCache
 from rdap.runtime import Runtime
 from rdap.settings import Settings
 from rdap.whois import QueryLine, WhoisLimits, WhoisService, parse_bind, rate_check
@@ -267,6 +274,148 @@ def test_a_limited_client_gets_one_line(settings: Settings, registry: Database) 
             b"Too Many Requests: rate limit exceeded; retry after 17 seconds\r\n"
         )
         assert seen == ["ip6:2001:db8::/64"]
+    finally:
+        runtime.db.dispose()
+
+
+# --- kept answers (rdap.answer_cache) ----------------------------------------------------------
+def _computed_calls(service: WhoisService, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Runs of the pipeline behind `service` (a kept answer skips it)."""
+    calls: list[object] = []
+    real = service.computed
+
+    def counted(queries: tuple[object, ...]) -> tuple[bytes, int, object, int]:
+        calls.append(queries)
+        return real(queries)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "computed", counted)
+    return calls
+
+
+def test_a_kept_answer_is_the_computed_answer_for_every_spelling(
+    service: WhoisService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = AnswerCache(1 << 20)
+    service.runtime.answers = cache
+    calls = _computed_calls(service, monkeypatch)
+    miss = service.answer("example.post", "ip:192.0.2.1")
+    assert miss.startswith(b"Domain Name: example.post\r\n")
+    kept = cache.bytes_used
+    assert kept > 0
+    for spelling in ("example.post", "EXAMPLE.post.", "  Example.Post  ", "eXample.POST."):
+        assert service.answer(spelling, "ip:192.0.2.1") == miss
+    assert len(calls) == 1  # one run of the pipeline; every other spelling was a hit
+    assert cache.bytes_used == kept  # and they share its one entry
+    # Asked as a domain only, the query differs (no name server fallback): its own entry.
+    assert service.answer("domain example.post", "ip:192.0.2.1") == miss
+    assert len(calls) == 2
+    # A not-found line is kept too, and is the same line on a hit.
+    missing = service.answer("unknown.post", "ip:192.0.2.1")
+    assert missing == b"Not Found: no domain unknown.post in this registry\r\n"
+    assert service.answer("UNKNOWN.POST.", "ip:192.0.2.1") == missing
+    assert len(calls) == 3
+    # U-labels and A-labels of one IDN are different queries (the answer may differ).
+    idn = service.answer("correos-españa.post", "ip:192.0.2.1")
+    assert service.answer("xn--correos-espaa-tkb.post", "ip:192.0.2.1") == idn
+    assert len(calls) == 5
+
+
+def test_answers_are_the_same_with_and_without_kept_answers(service: WhoisService) -> None:
+    lines = ["example.post", "Correos-España.post", "ns1.example.post", "9999",
+             "good registrar ag", "unknown.post", "Nobody Registrar"]  # fmt: skip
+    service.runtime.answers = None
+    computed = [service.answer(line, "ip:192.0.2.1") for line in lines]
+    service.runtime.answers = AnswerCache(1 << 20)
+    assert [service.answer(line, "ip:192.0.2.1") for line in lines] == computed  # misses
+    assert [service.answer(line, "ip:192.0.2.1") for line in lines] == computed  # hits
+
+
+def test_a_new_import_is_answered_within_the_data_version_ttl(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    """With data_version_ttl = 5, an answer kept under the old version may be served for up to
+    5 s after an import's commit, never after."""
+    runtime = Runtime.build(settings)
+    try:
+        clock = [1000.0]
+        runtime.facts = FactsCache(ttl=5, clock=lambda: clock[0])
+        runtime.answers = AnswerCache(1 << 20)
+        service = WhoisService(runtime, base_url=BASE_URL)
+        one, two = tmp_path / "one.xml", tmp_path / "two.xml"
+        generate_deposit(one, size=30, seed=1)
+        generate_deposit(two, size=30, seed=2)
+        import_deposit(db, one)
+        before = set(re.findall(r"<rdeDomain:name>([^<]+)<", one.read_text(encoding="utf-8")))
+        after = set(re.findall(r"<rdeDomain:name>([^<]+)<", two.read_text(encoding="utf-8")))
+        gone = min(before - after)
+        coming = min(after - before)
+        kept = service.answer(gone, "ip:192.0.2.1")
+        assert kept.startswith(b"Domain Name: ")
+        assert service.answer(coming, "ip:192.0.2.1").startswith(b"Not Found: ")
+        import_deposit(db, two)
+        clock[0] += 4.9
+        assert service.answer(gone, "ip:192.0.2.1") == kept  # within the bound
+        assert service.answer(coming, "ip:192.0.2.1").startswith(b"Not Found: ")
+        clock[0] += 0.2
+        assert service.answer(gone, "ip:192.0.2.1").startswith(b"Not Found: ")
+        assert service.answer(coming, "ip:192.0.2.1").startswith(b"Domain Name: ")
+    finally:
+        runtime.db.dispose()
+
+
+class _WatchedCache(AnswerCache):
+    """An answer cache that records every use."""
+
+    def __init__(self) -> None:
+        super().__init__(1 << 20)
+        self.uses: list[str] = []
+
+    def get(self, key: AnswerKey, principal: Principal) -> Answer | None:
+        self.uses.append("get")
+        return super().get(key, principal)
+
+    def keep(self, key: AnswerKey, principal: Principal, *args: Any) -> bool:
+        self.uses.append("keep")
+        return super().keep(key, principal, *args)
+
+
+def test_errors_never_reach_the_cache_and_every_query_spends_the_budget(
+    settings: Settings, registry: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = Runtime.build(settings)
+    try:
+        cache = runtime.answers = _WatchedCache()
+        checks: list[str] = []
+        refuse = [False]
+
+        def check(client: str) -> int | None:
+            checks.append(client)
+            return 9 if refuse[0] else None
+
+        service = WhoisService(runtime, base_url=BASE_URL, rate_check=check)
+        answer = service.answer("example.post", "ip:192.0.2.1")
+        assert service.answer("example.post", "ip:192.0.2.1") == answer  # a hit
+        assert cache.uses == ["get", "keep", "get"]
+        assert len(checks) == 2  # the budget is spent on hits too
+        refuse[0] = True
+        limited = service.answer("example.post", "ip:192.0.2.1")
+        assert limited == b"Too Many Requests: rate limit exceeded; retry after 9 seconds\r\n"
+        assert cache.uses == ["get", "keep", "get"]  # refused before the cache
+        refuse[0] = False
+        assert service.answer("bad_name.post", "ip:192.0.2.1").startswith(b"Bad Request: ")
+        assert cache.uses == ["get", "keep", "get"]  # bad queries are not asked for
+
+        def broken(_queries: object) -> object:
+            raise DBAPIError("SELECT", {}, OSError("database host down"))
+
+        monkeypatch.setattr(service, "computed", broken)
+        assert service.answer("other.post", "ip:192.0.2.1") == (
+            b"Service Unavailable: the registry database is not available; try again later\r\n"
+        )
+        assert cache.uses == ["get", "keep", "get", "get"]  # asked, nothing kept
+        monkeypatch.undo()
+        assert service.answer("other.post", "ip:192.0.2.1").startswith(b"Not Found: ")
+        assert len(checks) == 6
     finally:
         runtime.db.dispose()
 
