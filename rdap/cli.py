@@ -170,6 +170,7 @@ def demo_command(
         click.echo(f"  curl -s '{url}'")
     for command in demo.whois_examples(runtime, whois_bind):
         click.echo(f"  {command}")
+    click.echo(f"or open {base}/ in a browser: the same answers as web pages")
     if no_serve:
         return
     from rdap.counters import shared_counters
