@@ -286,3 +286,61 @@ def test_20c_rdap_client(live_server: LiveServer, tmp_path: Path) -> None:
         assert want.registrar_name in [c["name"] for c in normalized["contacts"]]
         assert got["parsed"]["emails"]
     assert sys.executable != python
+
+
+# --- npm `rdapper`, in Node.js ------------------------------------------------------------------
+# rdapper takes the bootstrap data as an argument (`customBootstrapData`) and is asked for RDAP
+# only (`rdapOnly`). It follows the registrar's `related` link; its `customFetch` answers 404 for
+# any host but ours (a registrar that does not know the name), as for whodap, so the test stays
+# off the network.
+_RDAPPER_SCRIPT = """
+import { lookup } from "rdapper";
+const [base, tld, ...names] = process.argv.slice(2);
+const boot = {version: "1.0", publication: new Date().toISOString(), services: [[[tld], [base]]]};
+const origin = new URL(base).origin;
+const onlyOurs = async (input, init) => {
+  const url = typeof input === "string" ? input : (input.url ?? String(input));
+  return new URL(url).origin === origin ? fetch(input, init) : new Response("", {status: 404});
+};
+const out = [];
+for (const name of names) {
+  out.push(await lookup(name, {rdapOnly: true, customBootstrapData: boot, customFetch: onlyOurs}));
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def test_rdapper_reads_domains(live_server: LiveServer) -> None:
+    modules = os.environ.get("TEST_RDAPPER_DIR")
+    if not modules:
+        pytest.skip("TEST_RDAPPER_DIR not set (a folder where `npm install rdapper` was run)")
+    script = Path(modules) / "read_domains.mjs"  # beside its node_modules, so `import` finds it
+    script.write_text(_RDAPPER_SCRIPT)
+    # rdapper's own input check refuses U-labels ("Input does not look like a domain"): its
+    # users type the A-label, and it shows the U-label our answer carries.
+    names = [want.ldh_name for want in live_server.names]
+    done = subprocess.run(
+        ["node", str(script), live_server.url + "/", TLD, *names],
+        env={"PATH": os.environ.get("PATH", ""), "NO_PROXY": "127.0.0.1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    answers = json.loads(done.stdout)
+    for want, got in zip(live_server.names, answers, strict=True):
+        assert got["ok"], got.get("error")
+        record = got["record"]
+        assert record["punycodeName"] == want.ldh_name
+        assert record["isIDN"] == (want.unicode_name is not None)
+        if want.unicode_name is not None:
+            assert record["unicodeName"] == want.unicode_name
+        assert record["registrar"]["name"] == want.registrar_name
+        assert record["registrar"]["ianaId"] == want.iana_id
+        assert [ns["host"] for ns in record["nameservers"]] == want.nameservers
+        assert record["dnssec"]["enabled"] == want.signed
+        assert dt.datetime.fromisoformat(record["expirationDate"]) == want.expires
+        assert sorted(s["raw"] for s in record["statuses"]) == sorted(want.statuses)
+        assert record["source"] == "rdap"
+        assert "registrant" in [contact["type"] for contact in record["contacts"]]
