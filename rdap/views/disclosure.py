@@ -13,11 +13,11 @@ from flask import Blueprint, Response, current_app, request
 from rdap import audit
 from rdap.disclosure import service
 from rdap.disclosure.schemas import ValidationFailed
-from rdap.errors import PayloadTooLarge, QueryError, UnsupportedMediaType
 from rdap.paging import page_size
 from rdap.render import rdap_json
 from rdap.runtime import Runtime
 from rdap.views.identity import identify, principal
+from rdap.views.json_body import read_json
 from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url
 
@@ -48,21 +48,6 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
     return response
 
 
-def _body() -> Any:
-    """The request's JSON body: JSON only (415), at most MAX_BODY bytes (413), well-formed (400)."""
-    if request.mimetype != JSON:
-        raise UnsupportedMediaType("request bodies must be application/json")
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise PayloadTooLarge(f"request bodies are limited to {MAX_BODY} bytes")
-    raw = request.stream.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise PayloadTooLarge(f"request bodies are limited to {MAX_BODY} bytes")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise QueryError("the request body is not well-formed JSON") from None
-
-
 @blueprint.errorhandler(ValidationFailed)
 def _invalid(error: ValidationFailed) -> Response:
     """422 with the RFC 9083 error members and `errors`: field → messages."""
@@ -73,7 +58,7 @@ def _invalid(error: ValidationFailed) -> Response:
 @blueprint.post("/disclosure/requests")
 @limit_rdap(SEARCH)
 def submit() -> Response:
-    body = _body()
+    body = read_json(MAX_BODY)
     with _operation() as ctx:
         answer = service.submit(ctx, principal(), body).as_json(base_url())
     response = _json(answer, 201)
@@ -125,7 +110,7 @@ def cancel(request_id: str) -> Response:
 @blueprint.post("/disclosure/requests/<request_id>/information")
 @limit_rdap(LOOKUP)
 def provide_information(request_id: str) -> Response:
-    body = _body()
+    body = read_json(MAX_BODY)
     with _operation() as ctx:
         view = service.provide_information(ctx, principal(), request_id, body)
         return _json(view.as_json(base_url()))
@@ -134,7 +119,7 @@ def provide_information(request_id: str) -> Response:
 @blueprint.post("/disclosure/requests/<request_id>/decision")
 @limit_rdap(LOOKUP)
 def decide(request_id: str) -> Response:
-    body = _body()
+    body = read_json(MAX_BODY)
     with _operation() as ctx:
         return _json(service.decide(ctx, principal(), request_id, body).as_json(base_url()))
 
@@ -142,7 +127,7 @@ def decide(request_id: str) -> Response:
 @blueprint.post("/disclosure/requests/<request_id>/priority")
 @limit_rdap(LOOKUP)
 def reclassify(request_id: str) -> Response:
-    body = _body()
+    body = read_json(MAX_BODY)
     with _operation() as ctx:
         return _json(service.reclassify(ctx, principal(), request_id, body).as_json(base_url()))
 
@@ -150,6 +135,6 @@ def reclassify(request_id: str) -> Response:
 @blueprint.post("/disclosure/grants/<grant_id>/revoke")
 @limit_rdap(LOOKUP)
 def revoke_grant(grant_id: str) -> Response:
-    body = _body()
+    body = read_json(MAX_BODY)
     with _operation() as ctx:
         return _json(service.revoke_grant(ctx, principal(), grant_id, body).as_json(base_url()))

@@ -10,10 +10,10 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 
 from rdap import accuracy_report, complaints, relay
-from rdap.errors import PayloadTooLarge, QueryError, UnsupportedMediaType
 from rdap.paging import CursorCodec, page_size
 from rdap.runtime import Runtime
 from rdap.views.identity import identify, principal
+from rdap.views.json_body import read_json
 from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url
 
@@ -41,21 +41,6 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
     response = Response(orjson.dumps(body), status=status, mimetype=JSON)
     response.headers["X-Content-Type-Options"] = "nosniff"  # reporter text is data, never markup
     return response
-
-
-def _body() -> Any:
-    """The request's JSON body: JSON only (415), at most MAX_BODY bytes (413), well-formed (400)."""
-    if request.mimetype != JSON:
-        raise UnsupportedMediaType("request bodies must be application/json")
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise PayloadTooLarge(f"request bodies are limited to {MAX_BODY} bytes")
-    raw = request.stream.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise PayloadTooLarge(f"request bodies are limited to {MAX_BODY} bytes")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise QueryError("the request body is not well-formed JSON") from None
 
 
 def _page_args() -> tuple[int, str | None]:
@@ -124,7 +109,7 @@ def complaint_guide() -> Response:
 @blueprint.post("/complaints")
 @limit_rdap(SEARCH)
 def submit_complaint() -> Response:
-    body = _body()
+    body = read_json(MAX_BODY)
     with _runtime().db.session_scope() as session:
         complaint = complaints.submit(session, body, now=_now())
         answer = complaints.status_json(complaint)
@@ -163,7 +148,7 @@ def list_complaints() -> Response:
 @blueprint.post("/registrar/complaints/<complaint_id>/close")
 @limit_rdap(LOOKUP)
 def close_complaint(complaint_id: str) -> Response:
-    body = _body()
+    body = read_json(MAX_BODY)
     with _runtime().db.session_scope() as session:
         closed = complaints.close(
             session, principal(), complaint_id, body, policy=_runtime().policy, now=_now()
