@@ -10,17 +10,19 @@ hide exactly the same elements, and a further format is a catalogue column and a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rdap.redaction import Policy
+import orjson
+
+from rdap.redaction import Policy, json_bytes
 from rdap.render import jscontact
 from rdap.render.contacts import (
     LOOKED_UP,
     REGISTRAR_ROLE,
     declared_name,
     is_array,
-    is_object,
     read_card,
 )
 
@@ -64,6 +66,15 @@ def _roles(entity: Mapping[str, Any]) -> Sequence[Any]:
     return roles if is_array(roles) else ()
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Known:
+    """A declaration, its JSContact form, and (role, field) if it empties a value."""
+
+    entry: Mapping[str, Any]
+    moved: Mapping[str, Any]
+    emptied: tuple[str, str] | None
+
+
 class JsContactForm:
     """Writes redacted answers made under one policy with JSContact cards (`jscontact_card`
     in place of `vcardArray`) and their redacted[] paths pointing into those cards."""
@@ -93,65 +104,81 @@ class JsContactForm:
         }
         # Declarations are shared between answers (one per redaction outcome): each is moved
         # once and kept while it lives (it is held here, so its id is not reused meanwhile).
-        self._memo: dict[int, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+        self._memo: dict[int, _Known] = {}
         self._memo_limit = memo_limit
+        # Cards written, by what they were written from (see `_card`); never changed once
+        # written (the answers that hold one only serialize it). At most memo_limit of them.
+        self._cards: dict[tuple[bytes, str, frozenset[tuple[str, str]]], Mapping[str, Any]] = {}
 
-    def body(
+    def write(
         self, body: Mapping[str, Any], object_class: str, redacted: Sequence[Mapping[str, Any]]
-    ) -> dict[str, Any]:
-        """The top-level object (or one search result) with every card in JSContact."""
-        emptied: dict[str, set[str]] = {}
-        for entry in redacted:
-            place = self._fields.get(declared_name(entry))
-            if place is not None and place[2] == "emptyValue":
-                emptied.setdefault(place[0], set()).add(place[1])
+    ) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
+        """The top-level object (or one search result) with every card in JSContact, and its
+        redacted[] declarations with their paths in those cards. The object is a plain copy
+        (one C round trip through JSON), cheaper to rewrite than the read-only views."""
+        known = [self._known(entry) for entry in redacted]
+        emptied = frozenset(k.emptied for k in known if k.emptied is not None)
+        declarations = [k.moved for k in known]
+        out: dict[str, Any] = orjson.loads(json_bytes(body))
         if object_class == "entity":
-            role = REGISTRAR_ROLE if REGISTRAR_ROLE in _roles(body) else LOOKED_UP
-            return self._entity(body, role, emptied)
-        out = dict(body)
-        if "entities" in out:
-            out["entities"] = self._entities(out["entities"], emptied)
-        return out
+            role = REGISTRAR_ROLE if REGISTRAR_ROLE in _roles(out) else LOOKED_UP
+            return self._entity(out, role, emptied), declarations
+        self._entities(out, emptied)
+        return out, declarations
 
-    def _entities(self, entities: Any, emptied: Mapping[str, set[str]]) -> Any:
-        if not is_array(entities):
-            return entities
-        out = []
-        for entity in entities:
-            if is_object(entity):
+    def _entities(self, holder: dict[str, Any], emptied: frozenset[tuple[str, str]]) -> None:
+        """Rewrites the entities `holder` holds, in place (they are its plain copy's)."""
+        entities = holder.get("entities")
+        if type(entities) is not list:
+            return
+        for index, entity in enumerate(entities):
+            if type(entity) is dict:
                 roles = _roles(entity)
                 role = roles[0] if roles and type(roles[0]) is str else ""
-                out.append(self._entity(entity, role, emptied))
-            else:
-                out.append(entity)
-        return out
+                entities[index] = self._entity(entity, role, emptied)
 
     def _entity(
-        self, entity: Mapping[str, Any], role: str, emptied: Mapping[str, set[str]]
+        self, entity: dict[str, Any], role: str, emptied: frozenset[tuple[str, str]]
     ) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in entity.items():
-            if key == "vcardArray":
-                out[jscontact.MEMBER] = jscontact.card_json(
-                    read_card(entity), role=role, emptied=emptied.get(role, ())
-                )
-            elif key == "entities":
-                out[key] = self._entities(value, emptied)
-            else:
-                out[key] = value
-        return out
+        self._entities(entity, emptied)
+        if "vcardArray" not in entity:
+            return entity
+        card = self._card(entity["vcardArray"], role, emptied)
+        return {
+            (jscontact.MEMBER if key == "vcardArray" else key): (
+                card if key == "vcardArray" else value
+            )
+            for key, value in entity.items()
+        }
 
-    def declarations(self, redacted: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        """The redacted[] declarations with their paths in the JSContact cards."""
-        out = []
-        for entry in redacted:
-            hit = self._memo.get(id(entry))
-            if hit is None or hit[0] is not entry:
-                if len(self._memo) >= self._memo_limit:
-                    self._memo.clear()
-                hit = self._memo[id(entry)] = (entry, self._moved(entry))
-            out.append(hit[1])
-        return out
+    def _card(
+        self, vcard: Any, role: str, emptied: frozenset[tuple[str, str]]
+    ) -> Mapping[str, Any]:
+        """The JSContact card for a redacted jCard, written once per (jCard, role, emptied
+        elements): the same registrar, abuse desk or contact recurs in many answers."""
+        text = orjson.dumps(vcard)
+        key = (text, role, emptied)
+        card = self._cards.get(key)
+        if card is None:
+            if len(self._cards) >= self._memo_limit:
+                self._cards.clear()
+            card = self._cards[key] = jscontact.card_json(
+                read_card({"vcardArray": vcard}),
+                role=role,
+                emptied={field for of, field in emptied if of == role},
+                source=text,
+            )
+        return card
+
+    def _known(self, entry: Mapping[str, Any]) -> _Known:
+        known = self._memo.get(id(entry))
+        if known is None or known.entry is not entry:
+            if len(self._memo) >= self._memo_limit:
+                self._memo.clear()
+            place = self._fields.get(declared_name(entry))
+            emptied = place[:2] if place is not None and place[2] == "emptyValue" else None
+            known = self._memo[id(entry)] = _Known(entry, self._moved(entry), emptied)
+        return known
 
     def _moved(self, entry: Mapping[str, Any]) -> Mapping[str, Any]:
         pairs = self._moves.get(declared_name(entry))

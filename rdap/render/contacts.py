@@ -95,13 +95,15 @@ class Reading:
 
 def is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """A JSON object of a redacted body: a read-only Mapping (rdap.redaction.readonly), not a
-    dict."""
-    return isinstance(value, Mapping)
+    dict; or a dict of a plain copy."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def is_array(value: Any) -> TypeGuard[Sequence[Any]]:
-    """A JSON array of a redacted body: a read-only Sequence (a view or a tuple), not a list."""
-    return isinstance(value, Sequence) and not isinstance(value, str)
+    """A JSON array of a redacted body: a read-only Sequence (a view or a tuple), not a list;
+    or a list of a plain copy."""
+    kind = type(value)
+    return kind is list or kind is tuple or (isinstance(value, Sequence) and kind is not str)
 
 
 def declared_name(entry: Mapping[str, Any]) -> str:

@@ -3,6 +3,7 @@ written from the format-neutral reading (rdap.render.contacts.Card) of a redacte
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Collection
 from typing import Any
@@ -44,9 +45,21 @@ def _address(card: Card, emptied: Collection[str]) -> dict[str, Any] | None:
     return address
 
 
-def card_json(card: Card, *, role: str, emptied: Collection[str] = ()) -> dict[str, Any]:
+def uid(source: bytes) -> str:
+    """A name-based (version 5, RFC 9562) UUID URN of `source`."""
+    digest = bytearray(hashlib.sha1(_UID_NAMESPACE.bytes + source, usedforsecurity=False).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest[:16].hex()
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def card_json(
+    card: Card, *, role: str, emptied: Collection[str] = (), source: bytes | None = None
+) -> dict[str, Any]:
     """The Card for one entity. `emptied`: the fields this answer declares `emptyValue` for the
-    entity; they are written as "" so that their postPath resolves (RFC 9537 §4.1)."""
+    entity; they are written as "" so that their postPath resolves (RFC 9537 §4.1). `source`:
+    the redacted card the values were read from (its bytes name the uid), else the values."""
     out: dict[str, Any] = {"@type": "Card", "version": "1.0", "uid": ""}
     if card.name or ("name" in emptied and card.name is not None):
         out["name"] = {"full": card.name}
@@ -68,5 +81,6 @@ def card_json(card: Card, *, role: str, emptied: Collection[str] = ()) -> dict[s
         out["links"] = {"contact-uri": {"kind": "contact", "uri": card.contact_uri}}
     # RFC 9553 requires a uid. It is made from what the card shows (and the entity's role), so
     # it says nothing a redaction hid (a uid from the handle would link hidden registrations).
-    out["uid"] = "urn:uuid:" + str(uuid.uuid5(_UID_NAMESPACE, f"{role}\n{card!r}"))
+    shown = source if source is not None else repr(card).encode()
+    out["uid"] = uid(role.encode() + b"\n" + shown)
     return out

@@ -51,8 +51,7 @@ def document_json(
     object_class = document.subject.object_class
     redacted: Iterable[Mapping[str, Any]] = document.redacted
     if contact_form is not None and object_class != "help":
-        body = contact_form.body(body, object_class, document.redacted)
-        redacted = contact_form.declarations(document.redacted)
+        body, redacted = contact_form.write(body, object_class, document.redacted)
         extra_conformance = [*extra_conformance, contact_form.conformance]
     out: dict[str, Any] = {
         "rdapConformance": conformance(profile, extra_conformance, bool(document.redacted))
@@ -196,8 +195,8 @@ def _result_object(
     body: Mapping[str, Any] = document.body
     entries: tuple[Mapping[str, Any], ...] = document.redacted
     if contact_form is not None:
-        body = contact_form.body(body, document.subject.object_class, entries)
-        entries = tuple(contact_form.declarations(entries))
+        body, moved = contact_form.write(body, document.subject.object_class, entries)
+        entries = tuple(moved)
     out = _subset(body, members)
     if members is not None:  # keep the entries about members this field set shows
         entries = tuple(

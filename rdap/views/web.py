@@ -171,6 +171,9 @@ def wants_html() -> bool:
     get RDAP JSON, and so does a browser following a page's "as RDAP JSON" link."""
     if request.args.get(FORMAT_PARAM) == "json":
         return False
+    accept = request.headers.get("Accept", "").lower()
+    if "html" not in accept and "text/" not in accept:
+        return False  # only text/html, text/* and */* can prefer a page: spare the parse
     return request.accept_mimetypes.best_match([*RDAP_TYPES, HTML]) == HTML
 
 
