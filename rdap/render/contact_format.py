@@ -47,7 +47,7 @@ def requested(accept: str | None) -> str:
     signalling, as the draft's implementations read it); jCard otherwise. Identifiers we do not
     offer are ignored, as RDAP clients expect of extensions (the answer says in rdapConformance
     what it uses)."""
-    if not accept or "exts_list" not in accept:
+    if not accept or "exts_list" not in accept.lower():
         return JCARD
     for media_range in accept.split(","):
         media_type, *params = media_range.split(";")

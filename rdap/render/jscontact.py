@@ -17,7 +17,8 @@ MEMBER = "jscontact_card"
 # whole property (the phone number whose extension is stripped; reverse-search values).
 VALUE_SUFFIX = {"phone": ".number", "fax": ".number", "email": ".address"}
 
-_UID_NAMESPACE = uuid.UUID("5b4f2f6e-8f52-4a51-9c43-3c1d1c9b2f7a")
+# The namespace of our card uids (a fixed random UUID: uids are stable across releases).
+UID_NAMESPACE = uuid.UUID("5b4f2f6e-8f52-4a51-9c43-3c1d1c9b2f7a")
 # Card field → AddressComponent kind (RFC 9553 §2.5.1.1); street lines are kind "name".
 _COMPONENTS = (("city", "locality"), ("state", "region"), ("postal_code", "postcode"))
 
@@ -46,12 +47,10 @@ def _address(card: Card, emptied: Collection[str]) -> dict[str, Any] | None:
 
 
 def uid(source: bytes) -> str:
-    """A name-based (version 5, RFC 9562) UUID URN of `source`."""
-    digest = bytearray(hashlib.sha1(_UID_NAMESPACE.bytes + source, usedforsecurity=False).digest())
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest[:16].hex()
-    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A name-based (version 5, RFC 9562) UUID URN of `source`, as uuid.uuid5 makes it."""
+    h = hashlib.sha1(UID_NAMESPACE.bytes + source, usedforsecurity=False).hexdigest()
+    variant = "89ab"[int(h[16], 16) & 3]
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
 def card_json(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import jsonpath_rfc9535
@@ -20,7 +21,7 @@ from rdap.redaction import RedactedDocument, json_bytes, load_policy, redact
 from rdap.render import contact_format, rdap_json
 from rdap.render.contact_format import JsContactForm, requested
 from rdap.render.contacts import Card, read_card
-from rdap.render.jscontact import card_json
+from rdap.render.jscontact import UID_NAMESPACE, card_json, uid
 from rdap.settings import PROJECT_ROOT
 from tests import redacted_paths
 from tests.redaction import sample
@@ -183,6 +184,8 @@ def test_the_uid_says_nothing_redaction_hid() -> None:
     assert one == card_json(card, role="registrant", emptied={"name"})
     assert one["uid"] != card_json(card, role="technical", emptied={"name"})["uid"]
     assert one["uid"].startswith("urn:uuid:")
+    for source in (b"", b"x", b'registrant\n["vcard"]'):
+        assert uid(source) == f"urn:uuid:{uuid.uuid5(UID_NAMESPACE, source.decode())}"
     SCHEMA.validate(one)
 
 
@@ -203,6 +206,7 @@ def test_an_address_keeps_emptied_components_and_drops_absent_ones() -> None:
         ('application/rdap+json;exts_list="jscontact"', "jscontact"),
         ('application/json, application/rdap+json; exts_list="redacted jscontact"', "jscontact"),
         ("application/rdap+json;exts_list=jscontact", "jscontact"),
+        ('Application/RDAP+JSON; EXTS_LIST="jscontact"', "jscontact"),
         ('application/rdap+json;exts_list="jscontactx"', "jcard"),
         ('application/rdap+json;exts_list="fred"', "jcard"),
         ('text/html;exts_list="jscontact"', "jcard"),
