@@ -15,6 +15,8 @@ from rdap.instance import server_secret
 from rdap.paging import CursorCodec
 from rdap.profile import Profile, load_profile
 from rdap.redaction import Policy, load_policy
+from rdap.render import jscontact
+from rdap.render.contact_format import JsContactForm
 from rdap.render.rdap_json import REVERSE_CONFORMANCE, SEARCH_CONFORMANCE
 from rdap.repository import FactsCache
 from rdap.search import REVERSE_SEARCH_PROPERTIES, SearchPolicy, load_search_policy
@@ -43,9 +45,12 @@ class Runtime:
     clock: Clock = utcnow
     sla: SlaPolicy = dataclasses.field(default_factory=SlaPolicy)
     disclosure: DisclosureAccess = dataclasses.field(init=False)
+    # Writes answers whose client asked for JSContact contacts (rdap.render.contact_format).
+    jscontact: JsContactForm = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         self.disclosure = DisclosureAccess(self.db)
+        self.jscontact = JsContactForm(self.policy)
 
     def cursors(self, purpose: str) -> CursorCodec:
         """The cursor codec for one kind of paged answer (keys derived per purpose)."""
@@ -73,7 +78,12 @@ class Runtime:
                 **help_members,
                 "reverse_search_properties": REVERSE_SEARCH_PROPERTIES,
             },
-            help_conformance=[*conformance, *SEARCH_CONFORMANCE, REVERSE_CONFORMANCE],
+            help_conformance=[
+                *conformance,
+                *SEARCH_CONFORMANCE,
+                REVERSE_CONFORMANCE,
+                jscontact.EXTENSION,
+            ],
             search_policy=load_search_policy(settings.policies_path),
             secret=server_secret(settings),
             sla=SlaPolicy.from_settings(settings),

@@ -15,7 +15,7 @@ import hashlib
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
 
@@ -39,6 +39,7 @@ from rdap.query import (
 )
 from rdap.records import DomainRecord
 from rdap.redaction import Policy, RedactedDocument
+from rdap.render.contacts import read_card
 from rdap.repository import DC, DN, HA, C, D, H, R, Repository
 from rdap.visibility import Facts, Visibility, consent_condition
 
@@ -679,22 +680,16 @@ def _matches(candidate: str, value: str, partial: bool) -> bool:
     return candidate.startswith(value) if partial else candidate == value
 
 
-def _array(value: Any) -> TypeGuard[Sequence[Any]]:
-    """A JSON array of a redacted body: a read-only Sequence, not a list."""
-    return isinstance(value, Sequence) and not isinstance(value, str)
-
-
 def _entity_values(entity: Mapping[str, Any], prop: str) -> Iterator[str]:
+    """The values of `prop` an entity shows, read through the format-neutral contact reader."""
     if prop == "handle":
         if isinstance(entity.get("handle"), str):
             yield entity["handle"]
         return
-    card = entity.get("vcardArray")
-    if not _array(card) or len(card) < 2:
-        return
-    for item in card[1]:
-        if _array(item) and len(item) >= 4 and item[0] == prop and isinstance(item[3], str):
-            yield item[3].lower() if prop == "email" else item[3]
+    card = read_card(entity)
+    value = card.name if prop == "fn" else card.email if prop == "email" else None
+    if value:
+        yield value.lower() if prop == "email" else value
 
 
 def _scan(

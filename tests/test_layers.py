@@ -31,6 +31,8 @@ STAGES = [
     "render/__init__.py",
     "render/rdap_json.py",
     "render/contacts.py",
+    "render/contact_format.py",
+    "render/jscontact.py",
     "render/whois_text.py",
     "escrow/parser.py",
     "escrow/loader.py",
@@ -99,6 +101,8 @@ def test_renderers_do_not_reach_into_stages() -> None:
         "render/__init__.py",
         "render/rdap_json.py",
         "render/contacts.py",
+        "render/contact_format.py",
+        "render/jscontact.py",
         "render/whois_text.py",
     ):
         imported = _imports(PACKAGE_ROOT / module)

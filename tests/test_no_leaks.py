@@ -158,8 +158,13 @@ def _leaks(texts: Iterator[tuple[str, str]], needles: dict[str, str]) -> list[tu
     return found
 
 
-# RDAP clients, and browsers (which get the web pages on the same paths).
-ACCEPTS = {"rdap": {}, "html": {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}}
+# RDAP clients (contacts in jCard, or in JSContact when asked for), and browsers (which get the
+# web pages on the same paths).
+ACCEPTS = {
+    "rdap": {},
+    "jscontact": {"Accept": 'application/rdap+json;exts_list="jscontact"'},
+    "html": {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+}
 
 
 @pytest.fixture(params=sorted(ACCEPTS))
@@ -171,6 +176,13 @@ def test_public_sees_no_hidden_marker(client, db, marked, accept) -> None:  # ty
     needles = _public_needles(db, marked)
     assert len(needles) > 100
     assert _leaks(_crawl(client, accept, db), needles) == []
+
+
+def test_the_jscontact_crawl_gets_jscontact(client, db, marked) -> None:  # type: ignore[no-untyped-def]
+    """The crawl above in JSContact is one: every card it meets is a JSContact card."""
+    texts = [text for _path, text in _crawl(client, ACCEPTS["jscontact"], db)]
+    assert sum("jscontact_card" in text for text in texts) > 200
+    assert not [text for text in texts if '"vcardArray":' in text]
 
 
 @pytest.mark.parametrize("role", ["requester", "law-enforcement"])
@@ -263,14 +275,20 @@ def test_answers_kept_for_one_caller_show_the_next_nothing_hidden(  # type: igno
     assert runtime_of(app).answers is not None  # the cache is on, as served
     sponsor, _own = _sponsor_token(db, make_client, token_for)
     staff = token_for(*make_client(role="staff", purposes=()))
+    formats = (ACCEPTS["rdap"], ACCEPTS["jscontact"])
     for token in (staff, sponsor):
-        assert _leaks(_crawl(client, {"Authorization": f"Bearer {token}"}, db), {}) == []
+        for accept in formats:
+            headers = {"Authorization": f"Bearer {token}", **accept}
+            assert _leaks(_crawl(client, headers, db), {}) == []
     assert runtime_of(app).answers.bytes_used > 0  # type: ignore[union-attr]
     needles = _public_needles(db, marked)
-    assert _leaks(_crawl(client, {}, db), needles) == []
+    for accept in formats:
+        assert _leaks(_crawl(client, accept, db), needles) == []
     for role in ("requester", "law-enforcement"):
         token = token_for(*make_client(role=role))
-        assert _leaks(_crawl(client, {"Authorization": f"Bearer {token}"}, db), needles) == []
+        for accept in formats:
+            headers = {"Authorization": f"Bearer {token}", **accept}
+            assert _leaks(_crawl(client, headers, db), needles) == []
 
 
 def test_staff_sees_markers(client, db, marked, make_client: MakeClient, token_for, accept) -> None:  # type: ignore[no-untyped-def]

@@ -21,6 +21,9 @@ NOT_ROLE_FILES = frozenset({ELEMENTS_FILE, "searches.toml"})
 METHODS = ("removal", "emptyValue")
 PERSON_KINDS = ("natural", "legal")
 PARTS = ("tel-ext",)
+# Contact formats an answer can carry (rdap.render.contact_format): "jcard" (RFC 7095, the
+# default and the form redaction works on) and those whose locations elements.toml names.
+OTHER_CONTACT_FORMATS = ("jscontact",)
 FAIL_CLOSED = "fail-closed"
 NOT_PERSONAL = "not-personal"
 _ID = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error="must be lower-case letters, digits, '-'")
@@ -49,6 +52,9 @@ class Element:
     part: str | None = None  # "tel-ext": only the ;ext= parameter of the URI at `path`
     within: str | None = None  # element id whose value contains this one (for parts)
     contact_uri: bool = False  # when redacted, add a vCard contact-uri (RFC 8605) instead
+    # Contact format (CONTACT_FORMATS) → the path text of this element in answers of that
+    # format, relative to the entity; `path` is its place in the jCard the engine redacts.
+    paths: Mapping[str, str] = dataclasses.field(default_factory=dict)
     # The path text after `$`, appended to the entity's path in redacted[].
     suffix: str = dataclasses.field(init=False, repr=False, compare=False)
 
@@ -158,6 +164,11 @@ class _FieldSchema(Schema):
     part = fields.String(load_default=None, validate=validate.OneOf(PARTS))
     within = fields.String(load_default=None)
     contact_uri = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    paths = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(OTHER_CONTACT_FORMATS)),
+        values=fields.String(validate=_TEXT),
+        load_default=dict,
+    )
 
 
 class _ElementsSchema(Schema):
@@ -315,6 +326,17 @@ def _path(where: str, text: str) -> jsonpath.JsonPath:
     return path
 
 
+def _paths(where: str, path: jsonpath.JsonPath, others: Mapping[str, str]) -> Mapping[str, str]:
+    """Contact format → the element's path text: `path` for jCard, `paths` for the others."""
+    missing = sorted(set(OTHER_CONTACT_FORMATS) - set(others))
+    if missing:
+        raise PolicyError(f"{where}: paths: no location in {missing}")
+    paths = {"jcard": str(path)}
+    for contact_format, text in sorted(others.items()):
+        paths[contact_format] = str(_path(f"{where}.paths.{contact_format}", text))
+    return MappingProxyType(paths)
+
+
 def _catalogue(file: str, data: Mapping[str, Any]) -> dict[str, Element]:
     roles: Mapping[str, Mapping[str, Any]] = data["roles"]
     specs: Mapping[str, Mapping[str, Any]] = data["fields_"]
@@ -333,6 +355,7 @@ def _catalogue(file: str, data: Mapping[str, Any]) -> dict[str, Element]:
     for field, spec in specs.items():
         where = f"{file}: fields.{field}"
         path = _path(where, spec["path"])
+        paths = _paths(where, path, spec["paths"])
         if spec["part"] and spec["within"] not in specs:
             raise PolicyError(f"{where}: part {spec['part']!r} needs `within` naming a field")
         if spec["within"] and not spec["part"]:
@@ -361,6 +384,7 @@ def _catalogue(file: str, data: Mapping[str, Any]) -> dict[str, Element]:
                 part=spec["part"],
                 within=f"{role}.{spec['within']}" if spec["within"] else None,
                 contact_uri=spec["contact_uri"],
+                paths=paths,
             )
     return catalogue
 

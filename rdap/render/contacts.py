@@ -1,10 +1,11 @@
-"""Contacts of a redacted document as plain values: the one reader of jCard arrays (RFC 7095)
-for text and HTML renderers, and of which contact fields the document declares hidden.
+"""Contacts of a redacted document as plain values: the one reader of contact cards, jCard
+(RFC 7095) or JSContact (RFC 9553), and of which contact fields the document declares hidden.
 
-A renderer that is not RDAP JSON reads contacts, registrars and abuse contacts here and nowhere
-else, so when contact cards change form (JSContact), this module is what changes. Which fields
-are hidden is read from the document's own RFC 9537 declarations (`redacted`), matched to
-contact fields through the element catalogue of the policy that made them: never decided again.
+Everything that is not RDAP JSON (text and HTML renderers, search matching, the JSContact
+writer) reads contacts, registrars and abuse contacts here and nowhere else, so a new card form
+is a reader here and a writer beside rdap/render/jscontact.py. Which fields are hidden is read
+from the document's own RFC 9537 declarations (`redacted`), matched to contact fields through
+the element catalogue of the policy that made them: never decided again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from rdap.redaction import Policy, RedactedDocument
 
 # The top-level entity of an entity lookup is the contact role "contact" (policies/README.md).
 LOOKED_UP = "contact"
+# The member holding an entity's JSContact card (draft-ietf-regext-rdap-jscontact).
+JSCONTACT_MEMBER = "jscontact_card"
 REGISTRAR_ROLE = "registrar"
 ABUSE_ROLE = "abuse"
 
@@ -92,13 +95,15 @@ class Reading:
 
 def is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """A JSON object of a redacted body: a read-only Mapping (rdap.redaction.readonly), not a
-    dict."""
-    return isinstance(value, Mapping)
+    dict; or a dict of a plain copy."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def is_array(value: Any) -> TypeGuard[Sequence[Any]]:
-    """A JSON array of a redacted body: a read-only Sequence (a view or a tuple), not a list."""
-    return isinstance(value, Sequence) and not isinstance(value, str)
+    """A JSON array of a redacted body: a read-only Sequence (a view or a tuple), not a list;
+    or a list of a plain copy."""
+    kind = type(value)
+    return kind is list or kind is tuple or (isinstance(value, Sequence) and kind is not str)
 
 
 def declared_name(entry: Mapping[str, Any]) -> str:
@@ -135,8 +140,11 @@ def phone(uri: str) -> Phone:
 
 
 def read_card(entity: Mapping[str, Any]) -> Card:
-    """The values of an entity's jCard; properties it lacks are None. (This runs for every
-    contact of every answer: one pass, one Card.)"""
+    """The values of an entity's card, jCard or JSContact; properties it lacks are None. (This
+    runs for every contact of every answer: one pass, one Card.)"""
+    jscard = entity.get(JSCONTACT_MEMBER)
+    if is_object(jscard):
+        return _read_jscontact(jscard)
     vcard = entity.get("vcardArray")
     properties = vcard[1] if is_array(vcard) and len(vcard) > 1 else ()
     values: dict[str, Any] = {}
@@ -156,6 +164,53 @@ def read_card(entity: Mapping[str, Any]) -> Card:
                 values[key] = phone(value)
     return Card(**values)
 
+
+def _members(value: Any) -> list[Mapping[str, Any]]:
+    """The objects of a JSContact map (Id → object), in order."""
+    return [v for v in value.values() if is_object(v)] if is_object(value) else []
+
+
+def _string(value: Any) -> str | None:
+    return value if type(value) is str else None
+
+
+def _read_jscontact(card: Mapping[str, Any]) -> Card:
+    """A JSContact Card (RFC 9553) read as a jCard is: an address, when present, has every
+    component ("" for those it lacks), as the jCard adr property does."""
+    values: dict[str, Any] = {}
+    name = card.get("name")
+    if is_object(name):
+        values["name"] = _string(name.get("full"))
+    org = next(iter(_members(card.get("organizations"))), None)
+    if org is not None:
+        values["org"] = _string(org.get("name"))
+    address = next(iter(_members(card.get("addresses"))), None)
+    if address is not None:
+        parts: dict[str, list[str]] = {}
+        for component in address.get("components") or ():
+            if is_object(component) and type(component.get("value")) is str:
+                parts.setdefault(str(component.get("kind")), []).append(component["value"])
+        values["street"] = tuple(parts.get("name") or ("",))
+        for field, kind in _COMPONENT_KINDS.items():
+            values[field] = (parts.get(kind) or [""])[0]
+        values["country"] = _string(address.get("countryCode"))
+    for entry in _members(card.get("phones")):
+        features = entry.get("features")
+        key = "fax" if is_object(features) and features.get("fax") else "phone"
+        number = entry.get("number")
+        if key not in values and type(number) is str:
+            values[key] = phone(number)
+    email = next(iter(_members(card.get("emails"))), None)
+    if email is not None:
+        values["email"] = _string(email.get("address"))
+    for link in _members(card.get("links")):
+        if link.get("kind") == "contact" and "contact_uri" not in values:
+            values["contact_uri"] = _string(link.get("uri"))
+    return Card(**values)
+
+
+# Card field → JSContact AddressComponent kind (RFC 9553 §2.5.1.1), street lines being "name".
+_COMPONENT_KINDS = {"city": "locality", "state": "region", "postal_code": "postcode"}
 
 _TEXT_PROPERTIES = {"fn": "name", "org": "org", "email": "email", "contact-uri": "contact_uri"}
 

@@ -14,7 +14,8 @@ from rdap.errors import NotFound, QueryError
 from rdap.lookup import LookupContext, lookup
 from rdap.principal import Principal
 from rdap.redaction import RedactedDocument
-from rdap.render import rdap_json
+from rdap.render import contact_format, rdap_json
+from rdap.render.contact_format import JsContactForm
 from rdap.repository import RegistryFacts, Repository, read_registry_facts
 from rdap.runtime import Runtime
 from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
@@ -40,8 +41,14 @@ def context() -> LookupContext:
         now=rt.clock(),
         links=Links(base_url=base_url(), request_url=request_url()),
         contact_uri_template=rt.profile.contact_uri,
-        help_description=rt.profile.help_description,
+        help_description=(*rt.profile.help_description, contact_format.HELP),
     )
+
+
+def contact_form() -> JsContactForm | None:
+    """The JSContact writer when the client asked for JSContact contacts; None: jCard."""
+    wanted = contact_format.requested(request.headers.get("Accept"))
+    return runtime().jscontact if wanted == contact_format.JSCONTACT else None
 
 
 def rdap_response(body: bytes, status: int = 200) -> Response:
@@ -65,9 +72,10 @@ def answer_key(caller: Principal) -> AnswerKey | None:
     cache = runtime().answers
     if cache is None or cache.bypassed(caller):
         return None
+    contacts = contact_format.requested(request.headers.get("Accept"))
     return AnswerKey(
         version=registry_facts().version,
-        media_type=rdap_json.MEDIA_TYPE,
+        media_type=f"{rdap_json.MEDIA_TYPE};contacts={contacts}",
         base_url=base_url(),
         request_url=request_url(),
         role=caller.role,
@@ -106,6 +114,7 @@ def computed(
         request_url=ctx.links.request_url,
         extra_conformance=rt.help_conformance if is_help else rt.extra_conformance,
         extra_members=rt.help_members if is_help else None,
+        contact_form=contact_form(),
     )
     return body, 200, document, facts.version
 
@@ -150,6 +159,7 @@ def rdap_search(path: str) -> Response:
             request_url=ctx.links.request_url,
             extra_conformance=rt.extra_conformance,
             mapping=mapping,
+            contact_form=contact_form(),
         )
     )
 

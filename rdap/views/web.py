@@ -7,12 +7,15 @@ import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 from wtforms.validators import ValidationError as CsrfInvalid
 
 from rdap import complaints, relay
@@ -35,6 +38,7 @@ EXTENSION = "rdapd.web"
 HTML = "text/html"
 # What RDAP clients ask for; a browser's Accept prefers text/html over its */*.
 RDAP_TYPES = ("application/rdap+json", "application/json")
+_EXTS_LIST = re.compile(r';\s*exts_list\s*=\s*("[^"]*"|[^,;]*)')
 # Form bodies the web pages accept (the longest is a 5000-character message).
 MAX_FORM = 32 * 1024
 
@@ -171,6 +175,15 @@ def wants_html() -> bool:
     get RDAP JSON, and so does a browser following a page's "as RDAP JSON" link."""
     if request.args.get(FORMAT_PARAM) == "json":
         return False
+    accept = request.headers.get("Accept", "").lower()
+    if "html" not in accept and "text/" not in accept:
+        return False  # only text/html, text/* and */* can prefer a page: spare the parse
+    if "exts_list" in accept:
+        # RDAP extension signalling (rdap.render.contact_format) names extensions, not another
+        # media type: application/rdap+json;exts_list="..." still asks for RDAP JSON.
+        accept = _EXTS_LIST.sub("", accept)
+        ranges = parse_accept_header(accept, MIMEAccept)
+        return ranges.best_match([*RDAP_TYPES, HTML]) == HTML
     return request.accept_mimetypes.best_match([*RDAP_TYPES, HTML]) == HTML
 
 

@@ -217,7 +217,7 @@ def test_result_members() -> None:
     document = sample.domain_document()
     result = run(document)
     assert result.subject is document.subject
-    assert result.policy_revision == "public.toml=2026-02-01.1;elements.toml=2026-12-04.1"
+    assert result.policy_revision == "public.toml=2026-02-01.1;elements.toml=2026-12-05.1"
     assert result.disclosed == frozenset()
     assert len(result.decisions) == 4 * 14
     assert result.decisions["registrant.name"].rule == "fail-closed"
@@ -396,6 +396,7 @@ label = "Registrant"
 [fields.kind]
 name = "{label} Kind"
 path = "$.kind"
+paths = { jscontact = "$.kind" }
 method = "removal"
 personal = false
 reason = "n/a"
@@ -403,6 +404,7 @@ note = "not personal"
 [fields.secret]
 name = "{label} Secret"
 path = "$.secret"
+paths = { jscontact = "$.secret" }
 method = "removal"
 personal = true
 reason = "Server policy"
@@ -410,6 +412,7 @@ note = "personal"
 [fields.tagged]
 name = "{label} Tagged"
 path = "$.meta[?(@.t=='x')]"
+paths = { jscontact = "$.meta[?(@.t=='x')]" }
 method = "removal"
 personal = true
 reason = "Server policy"

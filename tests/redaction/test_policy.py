@@ -49,7 +49,7 @@ def test_the_shipped_policy_loads() -> None:
     assert policy.revisions["public.toml"] == "2026-02-01.1"
     plan = policy.plan("registrar")
     assert plan.revision == (
-        "registrar.toml=2026-12-04.1;public.toml=2026-02-01.1;elements.toml=2026-12-04.1"
+        "registrar.toml=2026-12-04.1;public.toml=2026-02-01.1;elements.toml=2026-12-05.1"
     )
     # Rules needing a grant are tried last, so nothing visible anyway is logged as disclosed.
     email = next(
@@ -169,12 +169,27 @@ def test_rule_id_repeated_in_an_extended_file() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('revision = "2026-12-04.1"\n', "", "elements.toml: revision: Missing data"),
+        ('revision = "2026-12-05.1"\n', "", "elements.toml: revision: Missing data"),
         ('method = "emptyValue"', 'method = "blur"', "fields.name.method: Must be one of"),
         ("personal = true", 'personal = "yes"', "personal: Not a valid boolean"),
         ('path = "$.handle"', 'path = "handle"', "fields.handle: path 'handle' must start"),
         ('path = "$.handle"', 'path = "$"', "fields.handle: path must select something"),
         ('name = "{label} Name"', 'name = "Name"', "fields.name: name must contain {label}"),
+        (
+            'paths = { jscontact = "$.handle" }',
+            "",
+            "fields.handle: paths: no location in ['jscontact']",
+        ),
+        (
+            'paths = { jscontact = "$.handle" }',
+            'paths = { jscontact = "$.handle", xcard = "$.x" }',
+            "fields.handle.paths",
+        ),
+        (
+            'paths = { jscontact = "$.handle" }',
+            'paths = { jscontact = "handle" }',
+            "fields.handle.paths.jscontact: path 'handle' must start",
+        ),
         ('within = "phone"', 'within = "telephone"', "part 'tel-ext' needs `within`"),
         ('part = "tel-ext"\nwithin = "phone"', 'within = "phone"', "`within` is only meaningful"),
         ('part = "tel-ext"', 'part = "tel-ext2"', "part: Must be one of"),

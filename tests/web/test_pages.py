@@ -42,6 +42,10 @@ def _token(page: str) -> str:
         ("*/*", False),
         (None, False),
         ("application/rdap+json, text/html;q=0.5", False),
+        ("TEXT/HTML", True),
+        ("text/*", True),
+        ('application/rdap+json;exts_list="jscontact"', False),
+        ('application/rdap+json;exts_list="jscontact", text/html;q=0.5', False),
     ],
 )
 def test_browsers_get_pages_and_rdap_clients_json(client, domain, accept, html) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,200 @@
+"""Benchmark: what a JSContact answer costs against the jCard answer of the same lookup.
+
+Serves `/domain/{name}` and `/entity/{handle}` in process (Flask test client, answer cache
+off, so every request runs the whole pipeline: read, build, redact, write), each round for a
+sample of names and contacts not asked before, once asking for jCard and once for JSContact
+(Accept: application/rdap+json;exts_list="jscontact"), the order alternating between rounds.
+So the JSContact writer meets each card for the first time, as on a cold lookup (the cards it
+keeps help only the registrar and abuse entities that recur). Each format's figure is its
+fastest round in CPU seconds of this process (less disturbed by a busy host than wall time);
+the ratio JSContact / jCard is printed beside them, with the answers' sizes. A second pair
+times only the RDAP JSON writer (`document_json` + `json_bytes`) on one sample's redacted
+documents, with a fresh writer each round.
+
+    python benchmarks/jscontact.py                      # 10k domains, 300 lookups, 7 rounds
+    python benchmarks/jscontact.py --db out/lookup-100000-7.sqlite3 --lookups 500
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from harness import ROOT, benchmark_parser, database
+
+JCARD = {"Accept": "application/rdap+json"}
+JSCONTACT = {"Accept": 'application/rdap+json;exts_list="jscontact"'}
+
+
+def cpu(run: Callable[[], Any]) -> float:
+    started = time.process_time()
+    run()
+    return time.process_time() - started
+
+
+def fastest(runs: dict[str, Callable[[int], Any]], rounds: int) -> dict[str, float]:
+    """The fastest of `rounds` interleaved rounds of each run (given the round's number), in
+    CPU seconds; the order of the runs alternates between rounds."""
+    best = dict.fromkeys(runs, float("inf"))
+    for number in range(rounds):
+        order = list(runs) if number % 2 == 0 else list(reversed(runs))
+        for name in order:
+            best[name] = min(best[name], cpu(lambda: runs[name](number)))  # noqa: B023
+    return best
+
+
+def main() -> None:
+    parser = benchmark_parser(__doc__)
+    parser.set_defaults(size=10_000)
+    parser.add_argument("--lookups", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    db_path = database(args)
+    os.environ.update(
+        {
+            "RDAP_DATABASE_URL": f"sqlite:///{db_path}",
+            "RDAP_RATELIMIT_ENABLED": "false",
+            "RDAP_SECRET_KEY": "benchmark-secret",
+            "RDAP_ANSWER_CACHE_BYTES": "0",
+            "RDAP_ACCESS_LOG": "false",
+        }
+    )
+    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+    import logging
+
+    logging.disable(logging.INFO)
+    conn = sqlite3.connect(db_path)
+    names = [r[0] for r in conn.execute("SELECT ldh_name FROM domains ORDER BY id")]
+    handles = [r[0] for r in conn.execute("SELECT handle FROM contacts ORDER BY id")]
+    conn.close()
+    rng = random.Random(args.seed)
+    contacts = args.lookups // 3
+    rounds = args.rounds + 1  # the first is a warm-up: imports, compiled statements, plans
+    if len(names) < rounds * args.lookups or len(handles) < rounds * contacts:
+        raise SystemExit("the database is too small for that many rounds and lookups")
+    drawn_names = rng.sample(names, rounds * args.lookups)
+    drawn_handles = rng.sample(handles, rounds * contacts)
+    samples = [
+        [f"/domain/{n}" for n in drawn_names[r * args.lookups : (r + 1) * args.lookups]]
+        + [f"/entity/{h}" for h in drawn_handles[r * contacts : (r + 1) * contacts]]
+        for r in range(rounds)
+    ]
+    paths = samples[0]
+    from wsgi import app
+
+    client = app.test_client()
+    sizes = {"jcard": 0, "jscontact": 0}
+
+    def lookups(headers: dict[str, str], name: str) -> Callable[[int], None]:
+        def run(number: int) -> None:
+            total = 0
+            for path in samples[number]:
+                response = client.get(path, headers=headers)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path}: {response.status_code}")
+                total += len(response.get_data())
+            sizes[name] += total
+
+        return run
+
+    runs = {"jcard": lookups(JCARD, "jcard"), "jscontact": lookups(JSCONTACT, "jscontact")}
+    for run in runs.values():
+        run(0)
+    lookup = fastest(
+        {name: lambda n, run=run: run(n + 1) for name, run in runs.items()}, args.rounds
+    )
+
+    # As served: the answer cache on, the same sample asked again (answers kept per format).
+    from rdap.answer_cache import AnswerCache
+    from rdap.app import runtime_of
+
+    cold_sizes = dict(sizes)
+    runtime_of(app).answers = AnswerCache(256 * 1024 * 1024, None)
+    for run in runs.values():
+        run(0)  # fills the cache: each answer is kept in its format
+    hot = fastest({name: lambda _n, run=run: run(0) for name, run in runs.items()}, args.rounds)
+    runtime_of(app).answers = None
+    sizes.update(cold_sizes)
+
+    # The writer alone, on the same redacted documents.
+    from rdap.document import Links
+    from rdap.lookup import LookupContext
+    from rdap.lookup import lookup as run_lookup
+    from rdap.principal import Principal
+    from rdap.query import parse_path
+    from rdap.redaction import json_bytes
+    from rdap.render.contact_format import JsContactForm
+    from rdap.render.rdap_json import document_json
+    from rdap.repository import Repository, read_registry_facts
+
+    rt = runtime_of(app)
+    ctx = LookupContext(
+        now=rt.clock(),
+        links=Links(base_url="https://rdap.example", request_url="https://rdap.example/x"),
+        contact_uri_template=rt.profile.contact_uri,
+    )
+    with rt.db.read_connection() as connection:
+        facts = read_registry_facts(connection)
+        repo = Repository(connection, facts)
+        documents = [
+            run_lookup(
+                parse_path(path.strip("/").split("/")),
+                Principal(),
+                repo=repo,
+                policy=rt.policy,
+                ctx=ctx,
+                disclosure=rt.disclosure,
+            )
+            for path in paths
+        ]
+
+    def writer(fresh: bool) -> Callable[[int], None]:
+        def run(_number: int) -> None:
+            form = JsContactForm(rt.policy) if fresh else None
+            for document in documents:
+                json_bytes(
+                    document_json(
+                        document,
+                        profile=rt.profile,
+                        base_url="https://rdap.example",
+                        request_url="https://rdap.example/x",
+                        contact_form=form,
+                    )
+                )
+
+        return run
+
+    written = fastest({"jcard": writer(False), "jscontact": writer(True)}, args.rounds)
+    count = len(paths)
+    served = sum(len(sample) for sample in samples)
+    print(
+        f"{count} lookups ({args.lookups} domains, {count - args.lookups} contacts), "
+        f"fastest of {args.rounds} interleaved rounds, CPU time of this process"
+    )
+    print(f"{'':24}{'jCard':>12}{'JSContact':>12}{'ratio':>8}")
+    print(
+        f"{'cold lookup µs/answer':24}{lookup['jcard'] / count * 1e6:12.1f}"
+        f"{lookup['jscontact'] / count * 1e6:12.1f}{lookup['jscontact'] / lookup['jcard']:8.3f}"
+    )
+    print(
+        f"{'cached answer µs/answer':24}{hot['jcard'] / count * 1e6:12.1f}"
+        f"{hot['jscontact'] / count * 1e6:12.1f}{hot['jscontact'] / hot['jcard']:8.3f}"
+    )
+    print(
+        f"{'writer only µs/answer':24}{written['jcard'] / count * 1e6:12.1f}"
+        f"{written['jscontact'] / count * 1e6:12.1f}"
+        f"{written['jscontact'] / written['jcard']:8.3f}"
+    )
+    print(
+        f"{'bytes/answer':24}{sizes['jcard'] / served:12.0f}{sizes['jscontact'] / served:12.0f}"
+        f"{sizes['jscontact'] / sizes['jcard']:8.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
