@@ -187,7 +187,8 @@ class _Rows:
         self.host_ids: dict[str, int] = {}
         self.registrars: list[p.RegistrarRecord] = []
         self.registrar_facts: dict[str, p.RegistrarFacts] = {}
-        self.pending: dict[str, tuple[Any, ...]] = {}  # contacts waiting for their facts
+        # Contacts waiting for their facts: (row without facts, fn).
+        self.pending: dict[str, tuple[tuple[Any, ...], str | None]] = {}
         self.facts: dict[str, p.ContactFacts] = {}  # facts seen before their contact
         self.nndn: list[p.NndnRecord] = []
         self.reasons: dict[str, str | None] = {}
@@ -241,8 +242,8 @@ class _Rows:
             )  # fmt: skip
         # The search column fn: the int postal name, else the other (rdap.search_columns).
         ints = [info for info in c.postal_infos if info.type == "int"]
-        shown = (ints or c.postal_infos or [None])[0]
-        preferred = None if shown is None else shown.name
+        shown = ints or c.postal_infos
+        preferred = shown[0].name if shown else None
         base = (
             contact_id, c.handle, c.roid, self.registrar(c.clid), c.created_by, c.updated_by,
             _json(c.statuses), voice, voice_ext, fax, fax_ext, c.email, c.created, c.updated,
@@ -341,11 +342,12 @@ class _Rows:
                  r.created, r.updated),
             )  # fmt: skip
             self.out.write("registrar_tlds", (n, self.tld))
-        for n in self.nndn:
+        for name in self.nndn:
             self.out.write(
                 "non_delegated_names",
-                (self.id("non_delegated_names"), n.name, n.unicode_name, self.tld, n.idn_table,
-                 n.original_name, n.state, self.reasons.get(n.name), n.created),
+                (self.id("non_delegated_names"), name.name, name.unicode_name, self.tld,
+                 name.idn_table, name.original_name, name.state, self.reasons.get(name.name),
+                 name.created),
             )  # fmt: skip
         unicode_tld = str(idna.decode(self.tld)) if self.tld.startswith("xn--") else None
         self.out.write("tlds", (1, self.tld, unicode_tld))
