@@ -24,6 +24,7 @@ same connections and headers; the ratio rdapd/bare compares runs measured back t
     python benchmarks/lookup.py --modes hot --tiers public --duration 10
     python benchmarks/lookup.py --answer-cache-url redis://127.0.0.1:6379/5   # shared cache on
     python benchmarks/lookup.py --postgres postgresql+psycopg://u@127.0.0.1/db   # loaded already
+    python benchmarks/lookup.py --postgres URL --sample 200000   # names drawn from a large db
 """
 
 from __future__ import annotations
@@ -245,6 +246,11 @@ def main() -> None:
         "--answer-cache-url", help="RDAP_ANSWER_CACHE_URL for rdapd (flushed before each run)"
     )
     parser.add_argument("--postgres", help="serve this PostgreSQL database (loaded already)")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        help="use only this many names, drawn at random from the database (default: all)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -252,6 +258,8 @@ def main() -> None:
     db_url = args.postgres or f"sqlite:///{database(args)}"
     workdir = Path(tempfile.mkdtemp(prefix="rdapd-bench-"))
     names = all_names(db_url, args.seed)
+    if args.sample:  # a random sample: the shuffled list's head
+        names = names[: args.sample]
     # Enough requests per thread for the fastest server over the whole run.
     shapes = Shapes(names, workdir, args.seed, per_thread=(args.duration + args.warmup) * 4000)
     files = {mode: getattr(shapes, mode)() for mode in args.modes}

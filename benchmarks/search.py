@@ -7,6 +7,7 @@ that page's URL with wrk (same connections, same duration)
 and prints requests/s, p50 and p99 of each and the ratio last/first.
 
     python benchmarks/search.py --size 1000000
+    python benchmarks/search.py --postgres postgresql+psycopg://u@127.0.0.1/db   # loaded already
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import urllib.request
-from pathlib import Path
 
 from harness import (
     ROOT,
@@ -29,15 +28,19 @@ from harness import (
     stop,
     wait_ready,
 )
+from sqlalchemy import create_engine, text
 
 
-def pick_prefix(db_path: Path, low: int, high: int) -> tuple[str, int]:
-    conn = sqlite3.connect(db_path)
-    rows = conn.execute(
-        "SELECT substr(ldh_name, 1, 3) AS p, count(*) FROM domains"
-        " GROUP BY p ORDER BY count(*) DESC"
-    ).fetchall()
-    conn.close()
+def pick_prefix(db_url: str, low: int, high: int) -> tuple[str, int]:
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT substr(ldh_name, 1, 3) AS p, count(*) FROM domains"
+                " GROUP BY p ORDER BY count(*) DESC"
+            )
+        ).all()
+    engine.dispose()
     for prefix, count in rows:
         if low <= count <= high and prefix.isalpha():
             return prefix, count
@@ -82,18 +85,19 @@ def main() -> None:
     parser.add_argument(
         "--field-set", choices=["id", "brief", "full"], help="RFC 8982 fieldSet to ask for"
     )
+    parser.add_argument("--postgres", help="serve this PostgreSQL database (loaded already)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
-    db_path = database(args)
+    db_url = args.postgres or f"sqlite:///{database(args)}"
     if args.prefix:
         prefix, matches = args.prefix, -1
     else:
-        prefix, matches = pick_prefix(db_path, 2_000, 20_000)
+        prefix, matches = pick_prefix(db_url, 2_000, 20_000)
 
     env = {
         **os.environ,
-        "RDAP_DATABASE_URL": f"sqlite:///{db_path}",
+        "RDAP_DATABASE_URL": db_url,
         "RDAP_RATELIMIT_ENABLED": "false",
         "RDAP_SECRET_KEY": "benchmark-secret",
     }
@@ -123,7 +127,7 @@ def main() -> None:
     finally:
         stop(proc)
     report = {
-        "database": str(db_path),
+        "database": db_url,
         "prefix": prefix,
         "matches": matches,
         "pages": pages,
