@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import signal
@@ -18,6 +19,23 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / "out"
+
+
+def in_process_misses(db_path: Path) -> None:
+    """Set this process up to run rdapd's app in process over DB_PATH with every lookup a miss:
+    no limiter, no answer cache, no access log or INFO logging; the project and the benchmarks
+    importable."""
+    os.environ.update(
+        {
+            "RDAP_DATABASE_URL": f"sqlite:///{db_path}",
+            "RDAP_RATELIMIT_ENABLED": "false",
+            "RDAP_SECRET_KEY": "benchmark-secret",
+            "RDAP_ANSWER_CACHE_BYTES": "0",
+            "RDAP_ACCESS_LOG": "false",
+        }
+    )
+    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+    logging.disable(logging.INFO)
 
 
 def free_port() -> int:

@@ -17,15 +17,13 @@ documents, with a fresh writer each round.
 
 from __future__ import annotations
 
-import os
 import random
 import sqlite3
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from harness import ROOT, benchmark_parser, database
+from harness import benchmark_parser, database, in_process_misses
 
 JCARD = {"Accept": "application/rdap+json"}
 JSCONTACT = {"Accept": 'application/rdap+json;exts_list="jscontact"'}
@@ -55,19 +53,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     db_path = database(args)
-    os.environ.update(
-        {
-            "RDAP_DATABASE_URL": f"sqlite:///{db_path}",
-            "RDAP_RATELIMIT_ENABLED": "false",
-            "RDAP_SECRET_KEY": "benchmark-secret",
-            "RDAP_ANSWER_CACHE_BYTES": "0",
-            "RDAP_ACCESS_LOG": "false",
-        }
-    )
-    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    import logging
-
-    logging.disable(logging.INFO)
+    in_process_misses(db_path)
     conn = sqlite3.connect(db_path)
     names = [r[0] for r in conn.execute("SELECT ldh_name FROM domains ORDER BY id")]
     handles = [r[0] for r in conn.execute("SELECT handle FROM contacts ORDER BY id")]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import os
 import random
 import sqlite3
 import subprocess
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import ROOT, benchmark_parser, database
+from harness import ROOT, benchmark_parser, database, in_process_misses
 
 
 def cpu(run: Any) -> float:
@@ -45,19 +44,7 @@ def main() -> None:
     parser.add_argument("--engine-from", help="a commit whose redaction engine to time too")
     args = parser.parse_args()
     db_path = database(args)
-    os.environ.update(
-        {
-            "RDAP_DATABASE_URL": f"sqlite:///{db_path}",
-            "RDAP_RATELIMIT_ENABLED": "false",
-            "RDAP_SECRET_KEY": "benchmark-secret",
-            "RDAP_ANSWER_CACHE_BYTES": "0",
-            "RDAP_ACCESS_LOG": "false",
-        }
-    )
-    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    import logging
-
-    logging.disable(logging.INFO)
+    in_process_misses(db_path)
     import lookup_instructions
 
     conn = sqlite3.connect(db_path)

@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -247,6 +248,21 @@ def test_whodap_reads_domains(live_server: LiveServer) -> None:
     assert all(url.startswith("https://rdap.") for url in refused)
 
 
+def _client_output(argv: list[str], cwd: Path) -> Any:
+    """Run a client of another runtime over our server; the JSON it prints."""
+    done = subprocess.run(
+        argv,
+        cwd=cwd,
+        env={"PATH": os.environ.get("PATH", ""), "NO_PROXY": "127.0.0.1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
 # --- the 20c `rdap` client, from its own virtualenv --------------------------------------------
 _TWENTYC_SCRIPT = """
 import json, sys
@@ -265,17 +281,10 @@ def test_20c_rdap_client(live_server: LiveServer, tmp_path: Path) -> None:
     if not python:
         pytest.skip("TEST_20C_PYTHON not set (an interpreter with PyPI `rdap` installed)")
     names = [want.query for want in live_server.names]
-    done = subprocess.run(
-        [python, "-c", _TWENTYC_SCRIPT, live_server.url + "/", *names],
-        cwd=tmp_path,  # not the project: its own `rdap` package must not shadow the client's
-        env={"PATH": os.environ.get("PATH", ""), "NO_PROXY": "127.0.0.1"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    # cwd: not the project, whose own `rdap` package must not shadow the client's
+    answers = _client_output(
+        [python, "-c", _TWENTYC_SCRIPT, live_server.url + "/", *names], tmp_path
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    answers = json.loads(done.stdout)
     for want, got in zip(live_server.names, answers, strict=True):
         assert got["data"]["ldhName"] == want.ldh_name
         normalized = got["normalized"]
@@ -319,16 +328,9 @@ def test_rdapper_reads_domains(live_server: LiveServer) -> None:
     # rdapper's own input check refuses U-labels ("Input does not look like a domain"): its
     # users type the A-label, and it shows the U-label our answer carries.
     names = [want.ldh_name for want in live_server.names]
-    done = subprocess.run(
-        ["node", str(script), live_server.url + "/", TLD, *names],
-        env={"PATH": os.environ.get("PATH", ""), "NO_PROXY": "127.0.0.1"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    answers = _client_output(
+        ["node", str(script), live_server.url + "/", TLD, *names], Path(modules)
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    answers = json.loads(done.stdout)
     for want, got in zip(live_server.names, answers, strict=True):
         assert got["ok"], got.get("error")
         record = got["record"]
