@@ -35,7 +35,6 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -44,7 +43,17 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import ROOT, benchmark_parser, database, parse_wrk, serve, stop, wait_ready
+from harness import (
+    ROOT,
+    benchmark_parser,
+    callgrind_instructions,
+    database,
+    parse_wrk,
+    serve,
+    stop,
+    wait_ready,
+    wrk_output,
+)
 
 PURPOSE = "criminalInvestigationAndDNSAbuseMitigation"
 LUA = """
@@ -136,7 +145,6 @@ def prepare(env: dict[str, str], granted: list[str]) -> tuple[str, str]:
     return client_id, secret
 
 
-_COLLECTED = re.compile(r"Collected : (\d+)")
 KINDS = ("public", "granted", "no-grant")
 
 
@@ -167,28 +175,15 @@ def child(names_dir: str, token_value: str, kind: str, count: int) -> None:
 
 
 def instructions(env: dict[str, str], names_dir: Path, token_value: str, kind: str, n: int) -> int:
-    out = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-            "--child",
-            str(names_dir),
-            token_value,
-            kind,
-            str(n),
-        ],
-        env={**env, "PYTHONHASHSEED": "0"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = _COLLECTED.findall(out.stderr)
-    if not found:
-        raise SystemExit(f"no instruction count from callgrind:\n{out.stderr[-2000:]}")
-    return int(found[-1])
+    argv = [
+        __file__,
+        "--child",
+        str(names_dir),
+        token_value,
+        kind,
+        str(n),
+    ]
+    return callgrind_instructions(argv, {**env, "PYTHONHASHSEED": "0"})
 
 
 def count_instructions(
@@ -310,24 +305,13 @@ def run_wrk(
 ) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA % {"names": names, "seed": seed, "auth": auth, "query": query})
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            "2",
-            "-c",
-            str(connections),
-            "-d",
-            f"{duration}s",
-            "--latency",
-            "-s",
-            script.name,
-            f"http://127.0.0.1:{port}",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    out = wrk_output(
+        f"http://127.0.0.1:{port}",
+        threads=2,
+        connections=connections,
+        duration=duration,
+        options=("-s", script.name),
+    )
     os.unlink(script.name)
     return parse_wrk(out)
 

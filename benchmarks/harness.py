@@ -136,6 +136,47 @@ def parse_wrk(out: str) -> dict[str, float]:
     return result
 
 
+def wrk_output(
+    url: str, *, threads: int, connections: int, duration: int, options: tuple[str, ...] = ()
+) -> str:
+    """What `wrk --latency` prints after loading URL (OPTIONS before it: `-s script`, `-H ...`)."""
+    return subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            *options,
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+COLLECTED = re.compile(r"Collected : (\d+)")  # callgrind's total on standard error
+
+
+def callgrind_instructions(argv: list[str], env: dict[str, str]) -> int:
+    """Instructions callgrind counts for `python ARGV` run to completion with ENV."""
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = COLLECTED.findall(out.stderr)
+    if not found:
+        raise SystemExit(f"no instruction count from callgrind:\n{out.stderr[-2000:]}")
+    return int(found[-1])
+
+
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

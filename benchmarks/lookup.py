@@ -43,7 +43,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness import ROOT, benchmark_parser, database, parse_wrk, serve, stop, wait_ready
+from harness import (
+    ROOT,
+    benchmark_parser,
+    database,
+    parse_wrk,
+    serve,
+    stop,
+    wait_ready,
+    wrk_output,
+)
 
 # Each wrk thread cycles through its own file of names (<prefix>.<thread number>) and counts
 # how often it had to start its file again: for the cold shape that must stay 0.
@@ -117,24 +126,13 @@ def wrk(
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA % {"prefix": prefix, "headers": header_lua})
     try:
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t",
-                str(THREADS),
-                "-c",
-                str(connections),
-                "-d",
-                f"{duration}s",
-                "--latency",
-                "-s",
-                script.name,
-                f"http://127.0.0.1:{port}",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        out = wrk_output(
+            f"http://127.0.0.1:{port}",
+            threads=THREADS,
+            connections=connections,
+            duration=duration,
+            options=("-s", script.name),
+        )
     finally:
         os.unlink(script.name)
     result = parse_wrk(out)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -33,10 +32,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness import ROOT, benchmark_parser, database
+from harness import ROOT, benchmark_parser, callgrind_instructions, database
 
 BARE_FACTOR = 10  # a bare request costs some 10x less: measure more of them
-_COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def _without_prepared() -> None:
@@ -94,29 +92,16 @@ def child(app_name: str, urls_file: str, warm: int, count: int, token: str) -> N
 def instructions(
     env: dict[str, str], app_name: str, urls: Path, warm: int, count: int, token: str
 ) -> int:
-    out = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-            "--child",
-            app_name,
-            str(urls),
-            str(warm),
-            str(count),
-            token,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = _COLLECTED.findall(out.stderr)
-    if not found:
-        raise SystemExit(f"no instruction count from callgrind:\n{out.stderr[-2000:]}")
-    return int(found[-1])
+    argv = [
+        __file__,
+        "--child",
+        app_name,
+        str(urls),
+        str(warm),
+        str(count),
+        token,
+    ]
+    return callgrind_instructions(argv, env)
 
 
 def registrar_token(env: dict[str, str]) -> str:

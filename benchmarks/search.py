@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import urllib.request
 
 from harness import (
@@ -27,6 +26,7 @@ from harness import (
     serve,
     stop,
     wait_ready,
+    wrk_output,
 )
 from sqlalchemy import create_engine, text
 
@@ -49,24 +49,13 @@ def pick_prefix(db_url: str, low: int, high: int) -> tuple[str, int]:
 
 
 def wrk(url: str, connections: int, duration: int) -> dict[str, float]:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            "1",
-            "-c",
-            str(connections),
-            "-d",
-            f"{duration}s",
-            "--latency",
-            "-H",
-            "Accept: application/rdap+json",
-            url,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    out = wrk_output(
+        url,
+        threads=1,
+        connections=connections,
+        duration=duration,
+        options=("-H", "Accept: application/rdap+json"),
+    )
     return parse_wrk(out)
 
 

@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import ROOT, benchmark_parser, database, deepest_full_page
+from harness import ROOT, benchmark_parser, callgrind_instructions, database, deepest_full_page
 
 SECRET = "benchmark-secret"  # cursors minted by the parent must verify in the children
 BARE_FACTOR = 50  # a bare request costs some 1000x less: measure more of them
-_COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def _environment(db_path: Path) -> dict[str, str]:
@@ -62,28 +59,15 @@ def child(app_name: str, warm_urls: str, url: str, count: int) -> None:
 
 
 def instructions(env: dict[str, str], app_name: str, warm_urls: str, url: str, count: int) -> int:
-    out = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-            "--child",
-            app_name,
-            warm_urls,
-            url,
-            str(count),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = _COLLECTED.findall(out.stderr)
-    if not found:
-        raise SystemExit(f"no instruction count from callgrind:\n{out.stderr[-2000:]}")
-    return int(found[-1])
+    argv = [
+        __file__,
+        "--child",
+        app_name,
+        warm_urls,
+        url,
+        str(count),
+    ]
+    return callgrind_instructions(argv, env)
 
 
 def main() -> None:

@@ -25,7 +25,6 @@ import http.client
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -37,10 +36,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness import ROOT, benchmark_parser, database, free_port, serve, stop, wait_ready
+from harness import COLLECTED, ROOT, benchmark_parser, database, free_port, serve, stop, wait_ready
 from lookup import all_names, first_registrar, registrar_token, zipf_draws
 
-_COLLECTED = re.compile(r"Collected : (\d+)")
 WARM = 40  # requests every run makes before the measured ones
 
 
@@ -105,7 +103,7 @@ def run_served(
             proc.wait(timeout=600)
         log.seek(0)
         text = log.read().decode("utf-8", "replace")
-    counts = [int(n) for n in _COLLECTED.findall(text)]
+    counts = [int(n) for n in COLLECTED.findall(text)]
     if not counts:
         raise SystemExit(f"no instruction count from callgrind:\n{text[-2000:]}")
     return max(counts)
