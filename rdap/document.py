@@ -9,7 +9,8 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from rdap import accuracy
+from rdap import accuracy, cards
+from rdap.cards import CardValues
 from rdap.records import (
     ContactRecord,
     DelegationRecord,
@@ -61,6 +62,7 @@ class FullDocument:
     body: dict[str, Any]
     subject: Subject
     entities: tuple[EntityFacts, ...] = ()
+    contact_format: str = cards.JCARD  # the format of its cards (rdap.cards), as built
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -117,18 +119,16 @@ def _events(*pairs: tuple[str, dt.datetime | None]) -> list[dict[str, Any]]:
     return [{"eventAction": action, "eventDate": rdap_time(when)} for action, when in pairs if when]
 
 
-def tel_uri(number: str, ext: str | None) -> str:
-    """EPP phone (+CC.NNNN) → tel URI (RFC 3966); the extension as ;ext=."""
-    uri = "tel:" + number
-    return f"{uri};ext={ext}" if ext else uri
-
-
 @dataclasses.dataclass(frozen=True, eq=False)  # hashed by identity: a key of SharedParts
 class Links:
-    """Builds link objects; every link's `value` is the URL of the request being answered."""
+    """Builds link objects; every link's `value` is the URL of the request being answered.
+
+    Also carries the contact format the channel asked for (rdap.cards): the builder writes every
+    card of the answer in it. (One Links object per answer: SharedParts keys parts by it.)"""
 
     base_url: str
     request_url: str
+    contact_format: str = cards.JCARD
 
     def self_link(self, path: str) -> dict[str, str]:
         return {
@@ -142,44 +142,9 @@ class Links:
         return {"value": self.request_url, "rel": rel, "href": href, "type": media_type}
 
 
-def _vcard(
-    *,
-    fn: str,
-    org: str | None,
-    street: tuple[str, ...],
-    city: str | None,
-    state: str | None,
-    postal_code: str | None,
-    country: str | None,
-    voice: str | None,
-    voice_ext: str | None,
-    fax: str | None,
-    fax_ext: str | None,
-    email: str | None,
-) -> list[Any]:
-    props: list[Any] = [["version", {}, "text", "4.0"], ["fn", {}, "text", fn]]
-    if org:
-        props.append(["org", {}, "text", org])
-    if street or city or state or postal_code or country:
-        street_value: str | list[str] = (
-            list(street) if len(street) > 1 else (street[0] if street else "")
-        )
-        params = {"cc": country.upper()} if country else {}
-        props.append(
-            [
-                "adr",
-                params,
-                "text",
-                ["", "", street_value, city or "", state or "", postal_code or "", ""],
-            ]
-        )
-    if voice:
-        props.append(["tel", {"type": "voice"}, "uri", tel_uri(voice, voice_ext)])
-    if fax:
-        props.append(["tel", {"type": "fax"}, "uri", tel_uri(fax, fax_ext)])
-    if email:
-        props.append(["email", {}, "text", email])
-    return ["vcard", props]
+def _card(links: Links, values: CardValues) -> Any:
+    """A card in the contact format of the answer `links` belongs to."""
+    return cards.write(links.contact_format, values)
 
 
 def _verification_remark(contact: ContactRecord, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -283,19 +248,22 @@ def _contact_members(contact: ContactRecord, links: Links, verification: bool) -
     """A contact entity's members after `roles`, which depend on the contact alone."""
     postal = contact.preferred_postal
     members: dict[str, Any] = {
-        "vcardArray": _vcard(
-            fn=(postal.name if postal and postal.name else ""),
-            org=postal.org if postal else None,
-            street=postal.street if postal else (),
-            city=postal.city if postal else None,
-            state=postal.state if postal else None,
-            postal_code=postal.postal_code if postal else None,
-            country=postal.country if postal else None,
-            voice=contact.voice,
-            voice_ext=contact.voice_ext,
-            fax=contact.fax,
-            fax_ext=contact.fax_ext,
-            email=contact.email,
+        cards.MEMBER[links.contact_format]: _card(
+            links,
+            CardValues(
+                name=(postal.name if postal and postal.name else ""),
+                org=postal.org if postal else None,
+                street=postal.street if postal else (),
+                city=postal.city if postal else None,
+                state=postal.state if postal else None,
+                postal_code=postal.postal_code if postal else None,
+                country=postal.country if postal else None,
+                voice=contact.voice,
+                voice_ext=contact.voice_ext,
+                fax=contact.fax,
+                fax_ext=contact.fax_ext,
+                email=contact.email,
+            ),
         )
     }
     # The verification remark (with accuracy findings) is built only when the caller's policy
@@ -367,19 +335,22 @@ def registrar_entity(registrar: RegistrarRecord, links: Links) -> dict[str, Any]
     }
     if registrar.iana_id is not None:
         entity["publicIds"] = [{"type": "IANA Registrar ID", "identifier": handle}]
-    entity["vcardArray"] = _vcard(
-        fn=registrar.name,
-        org=None,
-        street=registrar.street,
-        city=registrar.city,
-        state=registrar.state,
-        postal_code=registrar.postal_code,
-        country=registrar.country,
-        voice=registrar.voice,
-        voice_ext=registrar.voice_ext,
-        fax=registrar.fax,
-        fax_ext=registrar.fax_ext,
-        email=registrar.email,
+    entity[cards.MEMBER[links.contact_format]] = _card(
+        links,
+        CardValues(
+            name=registrar.name,
+            org=None,
+            street=registrar.street,
+            city=registrar.city,
+            state=registrar.state,
+            postal_code=registrar.postal_code,
+            country=registrar.country,
+            voice=registrar.voice,
+            voice_ext=registrar.voice_ext,
+            fax=registrar.fax,
+            fax_ext=registrar.fax_ext,
+            email=registrar.email,
+        ),
     )
     entity_links = []
     if registrar.url:
@@ -391,19 +362,22 @@ def registrar_entity(registrar: RegistrarRecord, links: Links) -> dict[str, Any]
             {
                 "objectClassName": "entity",
                 "roles": ["abuse"],
-                "vcardArray": _vcard(
-                    fn=registrar.abuse_name or f"{registrar.name} Abuse Contact",
-                    org=None,
-                    street=(),
-                    city=None,
-                    state=None,
-                    postal_code=None,
-                    country=None,
-                    voice=registrar.abuse_voice,
-                    voice_ext=None,
-                    fax=None,
-                    fax_ext=None,
-                    email=registrar.abuse_email,
+                cards.MEMBER[links.contact_format]: _card(
+                    links,
+                    CardValues(
+                        name=registrar.abuse_name or f"{registrar.name} Abuse Contact",
+                        org=None,
+                        street=(),
+                        city=None,
+                        state=None,
+                        postal_code=None,
+                        country=None,
+                        voice=registrar.abuse_voice,
+                        voice_ext=None,
+                        fax=None,
+                        fax_ext=None,
+                        email=registrar.abuse_email,
+                    ),
                 ),
             }
         ]
@@ -574,7 +548,12 @@ def domain_document(
         registrar_id=domain.registrar.id,
         domains=frozenset({domain.ldh_name}),
     )
-    return FullDocument(body=body, subject=subject, entities=tuple(facts))
+    return FullDocument(
+        body=body,
+        subject=subject,
+        entities=tuple(facts),
+        contact_format=links.contact_format,
+    )
 
 
 def nameserver_document(
@@ -584,7 +563,7 @@ def nameserver_document(
     if registrar is not None:
         body["entities"] = [registrar_entity(registrar, links)]
     subject = Subject(object_class="nameserver", key=host.ldh_name, registrar_id=host.registrar_id)
-    return FullDocument(body=body, subject=subject)
+    return FullDocument(body=body, subject=subject, contact_format=links.contact_format)
 
 
 def entity_document(
@@ -598,7 +577,10 @@ def entity_document(
         domains=frozenset(domains),
     )
     return FullDocument(
-        body=body, subject=subject, entities=(contact_facts(contact, "$", "contact"),)
+        body=body,
+        subject=subject,
+        entities=(contact_facts(contact, "$", "contact"),),
+        contact_format=links.contact_format,
     )
 
 
@@ -606,7 +588,7 @@ def registrar_document(registrar: RegistrarRecord, links: Links) -> FullDocument
     body = registrar_entity(registrar, links)
     body["links"] = [links.self_link(f"entity/{body['handle']}"), *body.get("links", [])]
     subject = Subject(object_class="entity", key=body["handle"], registrar_id=registrar.id)
-    return FullDocument(body=body, subject=subject)
+    return FullDocument(body=body, subject=subject, contact_format=links.contact_format)
 
 
 def stamp_database_update(document: FullDocument, when: dt.datetime | None) -> FullDocument:
@@ -618,7 +600,7 @@ def stamp_database_update(document: FullDocument, when: dt.datetime | None) -> F
         *body.get("events", []),
         {"eventAction": "last update of RDAP database", "eventDate": rdap_time(when)},
     ]
-    return FullDocument(body=body, subject=document.subject, entities=document.entities)
+    return dataclasses.replace(document, body=body)
 
 
 def help_document(description: tuple[str, ...]) -> FullDocument:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from rdap import cards
 from rdap.answer_cache import AnswerCache, RedisAnswers, configuration_fingerprint
 from rdap.auth import help_conformance
 from rdap.clock import Clock, utcnow
@@ -15,8 +16,7 @@ from rdap.instance import server_secret
 from rdap.paging import CursorCodec
 from rdap.profile import Profile, load_profile
 from rdap.redaction import Policy, load_policy
-from rdap.render import jscontact
-from rdap.render.contact_format import JsContactForm
+from rdap.render import contact_format
 from rdap.render.rdap_json import REVERSE_CONFORMANCE, SEARCH_CONFORMANCE
 from rdap.repository import FactsCache
 from rdap.search import REVERSE_SEARCH_PROPERTIES, SearchPolicy, load_search_policy
@@ -45,12 +45,14 @@ class Runtime:
     clock: Clock = utcnow
     sla: SlaPolicy = dataclasses.field(default_factory=SlaPolicy)
     disclosure: DisclosureAccess = dataclasses.field(init=False)
-    # Writes answers whose client asked for JSContact contacts (rdap.render.contact_format).
-    jscontact: JsContactForm = dataclasses.field(init=False)
+    # Contact format → RFC 9536 reverse-search property mappings with its paths.
+    reverse_search_properties: dict[str, list[dict[str, Any]]] = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         self.disclosure = DisclosureAccess(self.db)
-        self.jscontact = JsContactForm(self.policy)
+        self.reverse_search_properties = contact_format.property_mappings(
+            self.policy, REVERSE_SEARCH_PROPERTIES
+        )
 
     def cursors(self, purpose: str) -> CursorCodec:
         """The cursor codec for one kind of paged answer (keys derived per purpose)."""
@@ -82,7 +84,7 @@ class Runtime:
                 *conformance,
                 *SEARCH_CONFORMANCE,
                 REVERSE_CONFORMANCE,
-                jscontact.EXTENSION,
+                *(c for c in cards.CONFORMANCE.values() if c is not None),
             ],
             search_policy=load_search_policy(settings.policies_path),
             secret=server_secret(settings),

@@ -15,6 +15,7 @@ STAGES = [
     "repository.py",
     "records.py",
     "document.py",
+    "cards.py",
     "lookup.py",
     "search.py",
     "visibility.py",
@@ -28,11 +29,11 @@ STAGES = [
     "redaction/engine.py",
     "redaction/policy.py",
     "redaction/jsonpath.py",
+    "redaction/formats.py",
     "render/__init__.py",
     "render/rdap_json.py",
     "render/contacts.py",
     "render/contact_format.py",
-    "render/jscontact.py",
     "render/whois_text.py",
     "escrow/parser.py",
     "escrow/loader.py",
@@ -102,7 +103,6 @@ def test_renderers_do_not_reach_into_stages() -> None:
         "render/rdap_json.py",
         "render/contacts.py",
         "render/contact_format.py",
-        "render/jscontact.py",
         "render/whois_text.py",
     ):
         imported = _imports(PACKAGE_ROOT / module)

@@ -5,17 +5,19 @@ How a document is redacted for a caller:
 1. Compile (`_outcome`, the one compile step): for each contact entity, the facts that decide
    it (the role's plan, the contact's role, person kind, publication consent, whether the
    caller sponsors the object, the elements its grants cover, where the entity sits) give
-   every element's decision, the ops that hide what is not shown, one walker for all the ops'
-   JSONPaths (a trie compiled into closures, `_compile`: shared prefixes such as
-   `.vcardArray[1]` are walked once, sibling filters share one scan of the jCard) and the
-   RFC 9537 declarations. The entity paths of a document shape go through the same compiler
-   (`_entity_trie`). Both are pure functions of hashable, frozen inputs returning frozen
-   values, memoised process-wide because few fact combinations recur: these memos are the
-   only state shared across requests, and only ever hold what a fresh call would return.
+   every element's decision, the ops that hide what is not shown at the element's location in
+   the document's contact format (rdap.cards), one walker for all the ops' JSONPaths (a trie
+   compiled into closures, `_compile`: shared prefixes such as `.vcardArray[1]` are walked
+   once, sibling filters share one scan of the jCard) and the RFC 9537 declarations. The
+   entity paths of a document shape go through the same compiler (`_entity_trie`). Both are
+   pure functions of hashable, frozen inputs returning frozen values, memoised process-wide
+   because few fact combinations recur: these memos are the only state shared across
+   requests, and only ever hold what a fresh call would return.
 2. Locate and apply (`redact`, `_apply`): one walk finds every op's locations, copying the
    containers on the way (copy-on-write: the full document and other answers share the
    rest); then values are emptied, stripped or removed (removals last, highest index first)
-   and the declaration of each op that hid something is appended.
+   and the declaration of each op that hid something is appended; the card's format then
+   finishes it (rdap.redaction.formats: the contact form's URI, a JSContact card's uid).
 
 Measured on a cold lookup (benchmarks/read_path.py, benchmarks/README.md): the compiled trie
 and the memoised declarations each save more than a plain `JsonPath.locate` per op or
@@ -31,9 +33,11 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
+from rdap import cards
 from rdap.document import FullDocument, Subject
 from rdap.principal import Principal
 from rdap.redaction import jsonpath
+from rdap.redaction.formats import STEPS, CardSteps
 from rdap.redaction.policy import (
     FAIL_CLOSED,
     NOT_PERSONAL,
@@ -67,8 +71,17 @@ class RedactedDocument:
     anything holding them).
     """
 
-    __slots__ = ("_body", "_decisions", "_disclosed", "_policy_revision", "_redacted", "_subject")
+    __slots__ = (
+        "_body",
+        "_contact_format",
+        "_decisions",
+        "_disclosed",
+        "_policy_revision",
+        "_redacted",
+        "_subject",
+    )
     _body: ObjectView
+    _contact_format: str
     _redacted: tuple[FrozenObject, ...]
     _decisions: Mapping[str, Decision]
     _disclosed: frozenset[str]
@@ -84,6 +97,7 @@ class RedactedDocument:
         disclosed: frozenset[str],
         policy_revision: str,
         subject: Subject,
+        contact_format: str = cards.JCARD,
         _key: object = None,
     ) -> None:
         if _key is not _KEY:
@@ -95,6 +109,7 @@ class RedactedDocument:
             ("_disclosed", disclosed),
             ("_policy_revision", policy_revision),
             ("_subject", subject),
+            ("_contact_format", contact_format),
         ):
             object.__setattr__(self, name, value)
 
@@ -132,6 +147,11 @@ class RedactedDocument:
     def subject(self) -> Subject:
         return self._subject
 
+    @property
+    def contact_format(self) -> str:
+        """The format of the document's contact cards (rdap.cards.FORMATS)."""
+        return self._contact_format
+
 
 _EMPTY, _REMOVE, _STRIP, _DECLARE = "emptyValue", "removal", "partialValue", "declare"
 
@@ -143,6 +163,7 @@ class _Op:
     element: Element
     action: str  # _EMPTY, _REMOVE, _STRIP (drop ;ext= from the URI), _DECLARE (already gone)
     path: jsonpath.JsonPath  # relative to the entity; for _STRIP it ends at the URI
+    suffix: str  # the path's text after `$`, as declared
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,6 +189,7 @@ class _Group:
 class _EntityOutcome:
     """The decisions for one contact entity: the same for every request with the same facts."""
 
+    steps: CardSteps  # what its card's format needs beyond hiding values (rdap.redaction.formats)
     decisions: tuple[tuple[str, Decision], ...]
     disclosed: tuple[str, ...]
     ops: tuple[_Op, ...]
@@ -179,11 +201,9 @@ class _EntityOutcome:
 def _declaration(op: _Op, prefix: str) -> dict[str, Any]:
     """The `redacted` object for one op (RFC 9537 §4.2): emptied and stripped values keep a
     postPath to what is left; removed ones a prePath to where they were."""
-    member, suffix = {_EMPTY: ("postPath", ""), _STRIP: ("postPath", "[3]")}.get(
-        op.action, ("prePath", "")
-    )
+    member = "postPath" if op.action in (_EMPTY, _STRIP) else "prePath"
     method = _REMOVE if op.action == _DECLARE else op.action
-    return _declared(op.element, member, prefix + op.element.suffix + suffix, method)
+    return _declared(op.element, member, prefix + op.suffix, method)
 
 
 def _declared(element: Element, member: str, path: str, method: str) -> dict[str, Any]:
@@ -226,7 +246,14 @@ def contact_decisions(
     decided: dict[str, Decision] = {}
     for kind in kinds:
         outcome = _outcome(
-            plan, contact_role, kind, consent, sponsor=sponsor, granted=granted, prefix="$"
+            plan,
+            contact_role,
+            kind,
+            consent,
+            sponsor=sponsor,
+            granted=granted,
+            prefix="$",
+            contact_format=cards.JCARD,  # decisions are the same in every format
         )
         for element_id, decision in outcome.decisions:
             if element_id not in decided or not decision.shown:
@@ -264,6 +291,7 @@ def redact(
             sponsor=sponsor,
             granted=granted,
             prefix=prefix,
+            contact_format=document.contact_format,
         )
         for f, prefix in zip(document.entities, prefixes, strict=True)
     ]
@@ -292,6 +320,7 @@ def redact(
         disclosed=frozenset(disclosed),
         policy_revision=plan.revision,
         subject=subject,
+        contact_format=document.contact_format,
         _key=_KEY,
     )
 
@@ -308,6 +337,7 @@ def with_notices(document: RedactedDocument, notices: Sequence[dict[str, Any]]) 
         disclosed=document.disclosed,
         policy_revision=document.policy_revision,
         subject=document.subject,
+        contact_format=document.contact_format,
         _key=_KEY,
     )
 
@@ -368,10 +398,12 @@ def _outcome(
     sponsor: bool,
     granted: frozenset[str],
     prefix: str,
+    contact_format: str,
 ) -> _EntityOutcome:
     """The compile step: every element of one contact role decided, the ops that hide what is
-    not shown, their paths compiled into one walker, and their RFC 9537 declarations for an
-    entity at JSONPath `prefix`. Memoised (see the module docstring)."""
+    not shown at its locations in `contact_format`, their paths compiled into one walker, and
+    their RFC 9537 declarations for an entity at JSONPath `prefix`. Memoised (see the module
+    docstring)."""
     element_plans = plan.by_contact_role.get(contact_role)
     if element_plans is None:
         raise ValueError(f"contact role {contact_role!r} is not in the element catalogue")
@@ -383,18 +415,21 @@ def _outcome(
         if by_grant:
             disclosed.append(element_plan.element.id)
     shown = {element_id for element_id, d in decisions if d.shown}
+    steps = STEPS[contact_format]
     ops: list[_Op] = []
     for element_plan in element_plans:
         element = element_plan.element
         if element.id in shown:
             continue
+        path, suffix = element.paths[contact_format], element.suffixes[contact_format]
         if element.part is None:
-            ops.append(_Op(element, element.method, element.path))
+            ops.append(_Op(element, element.method, path, suffix))
         elif element.within in shown:  # "tel-ext" inside a visible number: strip it
-            ops.append(_Op(element, _STRIP, element.path.join(_PROPERTY_VALUE)))
+            ops.append(_Op(element, _STRIP, path.join(steps.tel_value), suffix + steps.tel_suffix))
         else:  # removed together with the number that contains it
-            ops.append(_Op(element, _DECLARE, element.path))
+            ops.append(_Op(element, _DECLARE, path, suffix))
     return _EntityOutcome(
+        steps=steps,
         decisions=tuple(decisions),
         disclosed=tuple(disclosed),
         ops=tuple(ops),
@@ -450,9 +485,6 @@ def _decide(
     if element.personal:
         return Decision(shown=False, rule=FAIL_CLOSED), False
     return Decision(shown=True, rule=NOT_PERSONAL), False
-
-
-_PROPERTY_VALUE = jsonpath.parse("$[3]")  # the value of a jCard property
 
 
 _Found: TypeAlias = list[list[jsonpath.Location]]  # per op, the locations its path selects
@@ -584,7 +616,8 @@ def _apply(
     if "handle" not in entity and "links" in entity:
         _drop_self_links(entity)
     if outcome.contact_uri and contact_uri:
-        _add_contact_uri(entity, contact_uri.replace("{role}", contact_role), copied)
+        outcome.steps.add_contact_uri(entity, contact_uri.replace("{role}", contact_role), copied)
+    outcome.steps.finish(entity, copied)
 
 
 def _hide(
@@ -641,16 +674,3 @@ def _drop_self_links(entity: dict[str, Any]) -> None:
         entity["links"] = kept
     else:
         del entity["links"]  # RFC 9083: omit an empty links array
-
-
-_PROPERTIES = _compile(_trie([(0, jsonpath.parse("$.vcardArray[1]").steps)]))
-
-
-def _add_contact_uri(entity: dict[str, Any], uri: str, copied: set[int]) -> None:
-    """RFC 8605 §2.1: a URI (web form or mailto: relay) through which to reach the contact."""
-    found: _Found = [[]]
-    _PROPERTIES(entity, found, copied)
-    for parent, key in found[0]:
-        properties = jsonpath.writable(parent, key, copied)
-        if isinstance(properties, list):
-            properties.append(["contact-uri", {}, "uri", uri])

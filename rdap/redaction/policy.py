@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from rdap import principal
+from rdap import cards, principal
 from rdap.redaction import jsonpath
 
 ELEMENTS_FILE = "elements.toml"
@@ -21,9 +21,9 @@ NOT_ROLE_FILES = frozenset({ELEMENTS_FILE, "searches.toml"})
 METHODS = ("removal", "emptyValue")
 PERSON_KINDS = ("natural", "legal")
 PARTS = ("tel-ext",)
-# Contact formats an answer can carry (rdap.render.contact_format): "jcard" (RFC 7095, the
-# default and the form redaction works on) and those whose locations elements.toml names.
-OTHER_CONTACT_FORMATS = ("jscontact",)
+# Contact formats an answer can carry (rdap.cards) besides jCard, the default (`path`): each
+# element names its location in each of them (elements.toml `paths`).
+OTHER_CONTACT_FORMATS = tuple(f for f in cards.FORMATS if f != cards.JCARD)
 FAIL_CLOSED = "fail-closed"
 NOT_PERSONAL = "not-personal"
 _ID = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error="must be lower-case letters, digits, '-'")
@@ -52,14 +52,17 @@ class Element:
     part: str | None = None  # "tel-ext": only the ;ext= parameter of the URI at `path`
     within: str | None = None  # element id whose value contains this one (for parts)
     contact_uri: bool = False  # when redacted, add a vCard contact-uri (RFC 8605) instead
-    # Contact format (CONTACT_FORMATS) → the path text of this element in answers of that
-    # format, relative to the entity; `path` is its place in the jCard the engine redacts.
-    paths: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    # The path text after `$`, appended to the entity's path in redacted[].
-    suffix: str = dataclasses.field(init=False, repr=False, compare=False)
+    # Contact format (rdap.cards.FORMATS) → this element's path in answers of that format,
+    # relative to the entity; `path` is its place in a jCard (the default format).
+    paths: Mapping[str, jsonpath.JsonPath] = dataclasses.field(default_factory=dict)
+    # Contact format → the path text after `$`, appended to the entity's path in redacted[].
+    suffixes: Mapping[str, str] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "suffix", str(self.path)[1:])
+        paths = {cards.JCARD: self.path, **self.paths}
+        object.__setattr__(self, "paths", MappingProxyType(paths))
+        suffixes = {name: str(path)[1:] for name, path in paths.items()}
+        object.__setattr__(self, "suffixes", MappingProxyType(suffixes))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -326,15 +329,15 @@ def _path(where: str, text: str) -> jsonpath.JsonPath:
     return path
 
 
-def _paths(where: str, path: jsonpath.JsonPath, others: Mapping[str, str]) -> Mapping[str, str]:
-    """Contact format → the element's path text: `path` for jCard, `paths` for the others."""
+def _paths(where: str, others: Mapping[str, str]) -> dict[str, jsonpath.JsonPath]:
+    """Contact format → the element's path in the formats other than jCard (`paths`)."""
     missing = sorted(set(OTHER_CONTACT_FORMATS) - set(others))
     if missing:
         raise PolicyError(f"{where}: paths: no location in {missing}")
-    paths = {"jcard": str(path)}
-    for contact_format, text in sorted(others.items()):
-        paths[contact_format] = str(_path(f"{where}.paths.{contact_format}", text))
-    return MappingProxyType(paths)
+    return {
+        contact_format: _path(f"{where}.paths.{contact_format}", text)
+        for contact_format, text in sorted(others.items())
+    }
 
 
 def _catalogue(file: str, data: Mapping[str, Any]) -> dict[str, Element]:
@@ -355,7 +358,7 @@ def _catalogue(file: str, data: Mapping[str, Any]) -> dict[str, Element]:
     for field, spec in specs.items():
         where = f"{file}: fields.{field}"
         path = _path(where, spec["path"])
-        paths = _paths(where, path, spec["paths"])
+        paths = _paths(where, spec["paths"])
         if spec["part"] and spec["within"] not in specs:
             raise PolicyError(f"{where}: part {spec['part']!r} needs `within` naming a field")
         if spec["within"] and not spec["part"]:

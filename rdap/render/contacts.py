@@ -1,9 +1,9 @@
 """Contacts of a redacted document as plain values: the one reader of contact cards, jCard
 (RFC 7095) or JSContact (RFC 9553), and of which contact fields the document declares hidden.
 
-Everything that is not RDAP JSON (text and HTML renderers, search matching, the JSContact
-writer) reads contacts, registrars and abuse contacts here and nowhere else, so a new card form
-is a reader here and a writer beside rdap/render/jscontact.py. Which fields are hidden is read
+Everything that is not RDAP JSON (text and HTML renderers, search matching) reads contacts,
+registrars and abuse contacts here and nowhere else, so a new card form is a reader here and a
+writer in rdap/cards.py. Which fields are hidden is read
 from the document's own RFC 9537 declarations (`redacted`), matched to contact fields through
 the element catalogue of the policy that made them: never decided again.
 """
@@ -15,12 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeGuard
 
+from rdap import cards
 from rdap.redaction import Policy, RedactedDocument
 
 # The top-level entity of an entity lookup is the contact role "contact" (policies/README.md).
 LOOKED_UP = "contact"
 # The member holding an entity's JSContact card (draft-ietf-regext-rdap-jscontact).
-JSCONTACT_MEMBER = "jscontact_card"
+JSCONTACT_MEMBER = cards.MEMBER[cards.JSCONTACT]
 REGISTRAR_ROLE = "registrar"
 ABUSE_ROLE = "abuse"
 

@@ -9,11 +9,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
+from rdap import cards
 from rdap.errors import RdapError
 from rdap.profile import Notice, Profile
 from rdap.redaction import RedactedDocument, json_bytes
 from rdap.render import Renderer, SearchResults, require_redacted
-from rdap.render.contact_format import JsContactForm
 
 MEDIA_TYPE = "application/rdap+json"
 REDACTED_CONFORMANCE = "redacted"
@@ -42,17 +42,14 @@ def document_json(
     request_url: str,
     extra_conformance: Iterable[str] = (),
     extra_members: dict[str, Any] | None = None,
-    contact_form: JsContactForm | None = None,
 ) -> dict[str, Any]:
-    """The top-most RDAP object for a redacted document, its contacts in jCard, or in
-    JSContact when `contact_form` is given. Its members are the document's read-only views:
-    serialize it with `json_bytes`."""
+    """The top-most RDAP object for a redacted document. Its members are the document's
+    read-only views: serialize it with `json_bytes`."""
     body: Mapping[str, Any] = require_redacted(document).body
     object_class = document.subject.object_class
-    redacted: Iterable[Mapping[str, Any]] = document.redacted
-    if contact_form is not None and object_class != "help":
-        body, redacted = contact_form.write(body, object_class, document.redacted)
-        extra_conformance = [*extra_conformance, contact_form.conformance]
+    format_conformance = cards.CONFORMANCE[document.contact_format]
+    if format_conformance is not None:
+        extra_conformance = [*extra_conformance, format_conformance]
     out: dict[str, Any] = {
         "rdapConformance": conformance(profile, extra_conformance, bool(document.redacted))
     }
@@ -69,7 +66,7 @@ def document_json(
     if notices:
         out["notices"] = notices
     if document.redacted:
-        out["redacted"] = list(redacted)
+        out["redacted"] = list(document.redacted)
     return out
 
 
@@ -83,7 +80,6 @@ class RdapJson:
     extra_conformance: Iterable[str] = ()
     extra_members: dict[str, Any] | None = None
     media_type: str = MEDIA_TYPE
-    contact_form: JsContactForm | None = None  # None: contacts in jCard
 
     def render(self, document: RedactedDocument) -> bytes:
         return json_bytes(
@@ -94,7 +90,6 @@ class RdapJson:
                 request_url=self.request_url,
                 extra_conformance=self.extra_conformance,
                 extra_members=self.extra_members,
-                contact_form=self.contact_form,
             )
         )
 
@@ -189,14 +184,10 @@ def _result_object(
     member: str,
     index: int,
     members: frozenset[str] | None,
-    contact_form: JsContactForm | None = None,
 ) -> dict[str, Any]:
     """One search result: subset, with its redacted[] paths made absolute in the response."""
     body: Mapping[str, Any] = document.body
     entries: tuple[Mapping[str, Any], ...] = document.redacted
-    if contact_form is not None:
-        body, moved = contact_form.write(body, document.subject.object_class, entries)
-        entries = tuple(moved)
     out = _subset(body, members)
     if members is not None:  # keep the entries about members this field set shows
         entries = tuple(
@@ -225,20 +216,23 @@ def search_json(
     request_url: str,
     extra_conformance: Iterable[str] = (),
     mapping: list[dict[str, Any]] | None = None,
-    contact_form: JsContactForm | None = None,
+    contact_format: str = cards.JCARD,
 ) -> dict[str, Any]:
-    """The search response. Its `redacted` entries are shared with later pages: serialize the
-    result (with `json_bytes`: it holds the documents' read-only views), do not change it."""
+    """The search response, its results' cards in `contact_format` (the format the channel
+    asked for; `mapping` gives its property paths). Its `redacted` entries are shared with
+    later pages: serialize the result (with `json_bytes`: it holds the documents' read-only
+    views), do not change it."""
     results = [
-        _result_object(require_redacted(doc), page.result_member, i, page.members, contact_form)
+        _result_object(require_redacted(doc), page.result_member, i, page.members)
         for i, doc in enumerate(page.results)
     ]
+    if any(doc.contact_format != contact_format for doc in page.results):
+        raise ValueError("search results built in another contact format than announced")
     redacted = any("redacted" in r for r in results)
     extra = [*extra_conformance, *SEARCH_CONFORMANCE]
-    if contact_form is not None:
-        extra.append(contact_form.conformance)
-        if mapping:
-            mapping = contact_form.reverse_search_properties(mapping)
+    format_conformance = cards.CONFORMANCE[contact_format]
+    if format_conformance is not None:
+        extra.append(format_conformance)
     if page.reverse:
         extra.append(REVERSE_CONFORMANCE)
     out: dict[str, Any] = {"rdapConformance": conformance(profile, extra, redacted)}

@@ -15,10 +15,9 @@ from rdap.lookup import LookupContext, lookup
 from rdap.principal import Principal
 from rdap.redaction import RedactedDocument
 from rdap.render import contact_format, rdap_json
-from rdap.render.contact_format import JsContactForm
 from rdap.repository import RegistryFacts, Repository, read_registry_facts
 from rdap.runtime import Runtime
-from rdap.search import REVERSE_SEARCH_PROPERTIES, run_search
+from rdap.search import run_search
 from rdap.views import web
 from rdap.views.identity import identify, principal
 from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
@@ -39,16 +38,14 @@ def context() -> LookupContext:
     rt = runtime()
     return LookupContext(
         now=rt.clock(),
-        links=Links(base_url=base_url(), request_url=request_url()),
+        links=Links(
+            base_url=base_url(),
+            request_url=request_url(),
+            contact_format=contact_format.requested(request.headers.get("Accept")),
+        ),
         contact_uri_template=rt.profile.contact_uri,
         help_description=(*rt.profile.help_description, contact_format.HELP),
     )
-
-
-def contact_form() -> JsContactForm | None:
-    """The JSContact writer when the client asked for JSContact contacts; None: jCard."""
-    wanted = contact_format.requested(request.headers.get("Accept"))
-    return runtime().jscontact if wanted == contact_format.JSCONTACT else None
 
 
 def rdap_response(body: bytes, status: int = 200) -> Response:
@@ -114,7 +111,6 @@ def computed(
         request_url=ctx.links.request_url,
         extra_conformance=rt.help_conformance if is_help else rt.extra_conformance,
         extra_members=rt.help_members if is_help else None,
-        contact_form=contact_form(),
     )
     return body, 200, document, facts.version
 
@@ -150,7 +146,8 @@ def rdap_search(path: str) -> Response:
         )
     if page_wanted:
         return web.search_answer(page.results, page.next_cursor)
-    mapping = REVERSE_SEARCH_PROPERTIES if page.reverse else None
+    contacts = ctx.links.contact_format
+    mapping = rt.reverse_search_properties[contacts] if page.reverse else None
     return rdap_response(
         rdap_json.render_search(
             page,
@@ -159,7 +156,7 @@ def rdap_search(path: str) -> Response:
             request_url=ctx.links.request_url,
             extra_conformance=rt.extra_conformance,
             mapping=mapping,
-            contact_form=contact_form(),
+            contact_format=contacts,
         )
     )
 

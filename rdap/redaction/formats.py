@@ -1,0 +1,100 @@
+"""What redaction does to a contact card beyond hiding values, per contact format (rdap.cards):
+where a phone's tel URI sits below its element (a stripped extension is declared there), how the
+contact form's URI is added when a hidden element asks for one (RFC 8605), and how a card is
+finished after values were hidden (a JSContact card: one empty street line, its uid set again).
+
+Each step gets the redacted entity (a copy) and the ids of the containers already copied for
+this answer: anything else may be shared with the full document and other answers, so it is
+replaced by a copy (jsonpath.writable) before it changes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from rdap import cards
+from rdap.redaction import jsonpath
+
+
+@dataclasses.dataclass(frozen=True)
+class CardSteps:
+    tel_value: jsonpath.JsonPath  # the tel URI, relative to a phone element's location
+    tel_suffix: str  # the same, as text after `$`
+    add_contact_uri: Callable[[dict[str, Any], str, set[int]], None]
+    finish: Callable[[dict[str, Any], set[int]], None]
+
+
+def _jcard_contact_uri(entity: dict[str, Any], uri: str, copied: set[int]) -> None:
+    vcard = entity.get(cards.MEMBER[cards.JCARD])
+    if type(vcard) is list and len(vcard) > 1 and type(vcard[1]) is list:
+        vcard = jsonpath.writable(entity, cards.MEMBER[cards.JCARD], copied)
+        jsonpath.writable(vcard, 1, copied).append(["contact-uri", {}, "uri", uri])
+
+
+def _jcard_finish(entity: dict[str, Any], copied: set[int]) -> None:
+    """A jCard needs nothing more: every value stays where it was."""
+
+
+_JSCARD = cards.MEMBER[cards.JSCONTACT]
+
+
+def _jscontact_contact_uri(entity: dict[str, Any], uri: str, copied: set[int]) -> None:
+    if type(entity.get(_JSCARD)) is dict:
+        card = jsonpath.writable(entity, _JSCARD, copied)
+        links = card.get("links")
+        card["links"] = {**(links if type(links) is dict else {}), **cards.jscontact_link(uri)}
+
+
+def _jscontact_finish(entity: dict[str, Any], copied: set[int]) -> None:
+    """A card redaction changed (it was copied on the way) loses the maps whose every entry
+    was removed (RFC 9553: a map of Ids is never empty), gets one empty street component for
+    an emptied street of several lines (the number of lines is not shown; jCard empties the
+    whole street to one "") and its uid made again from what it now shows (rdap.cards.set_uid:
+    the builder's uid was made from the values before they were hidden)."""
+    card = entity.get(_JSCARD)
+    if type(card) is not dict or id(card) not in copied:
+        return
+    for name in [k for k, v in card.items() if type(v) is dict and not v and id(v) in copied]:
+        del card[name]
+    addresses = card.get("addresses")
+    if type(addresses) is dict and id(addresses) in copied:
+        for address in addresses.values():
+            if type(address) is dict and id(address) in copied:
+                _one_empty_street(address)
+    cards.set_uid(card)
+
+
+def _one_empty_street(address: dict[str, Any]) -> None:
+    components = address.get("components")
+    if type(components) is not list:
+        return
+    kept: list[Any] = []
+    seen = False
+    for component in components:
+        empty = (
+            type(component) is dict
+            and component.get("kind") == "name"
+            and component.get("value") == ""
+        )
+        if not (empty and seen):
+            kept.append(component)
+        seen = seen or empty
+    if len(kept) < len(components):
+        address["components"] = kept
+
+
+STEPS = {
+    cards.JCARD: CardSteps(
+        jsonpath.parse("$" + cards.TEL_VALUE[cards.JCARD]),
+        cards.TEL_VALUE[cards.JCARD],
+        _jcard_contact_uri,
+        _jcard_finish,
+    ),
+    cards.JSCONTACT: CardSteps(
+        jsonpath.parse("$" + cards.TEL_VALUE[cards.JSCONTACT]),
+        cards.TEL_VALUE[cards.JSCONTACT],
+        _jscontact_contact_uri,
+        _jscontact_finish,
+    ),
+}
