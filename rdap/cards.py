@@ -11,12 +11,8 @@ constants, a column of the catalogue and its finishing steps.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import uuid
 from collections.abc import Callable
 from typing import Any
-
-import orjson
 
 JCARD = "jcard"
 JSCONTACT = "jscontact"
@@ -32,8 +28,15 @@ TEL_VALUE = {JCARD: "[3]", JSCONTACT: ".number"}
 # Where an email address sits below the email element's location (RFC 9536 property paths).
 EMAIL_VALUE = {JCARD: "[3]", JSCONTACT: ".address"}
 
-# The namespace of JSContact card uids (a fixed random UUID: uids are stable across releases).
-UID_NAMESPACE = uuid.UUID("5b4f2f6e-8f52-4a51-9c43-3c1d1c9b2f7a")
+# How many components a JSContact address has whose street has one line or none: the street
+# (kind "name", one component per line, "" when none), locality, region and postcode.
+ONE_LINE_ADDRESS = 4
+
+# The JSContact version written: 2.0 (RFC 9982, updating RFC 9553), as the draft's examples
+# and ICANN's reference implementation write RDAP cards. Its `uid` is optional and cards carry
+# none: a uid would have to be made per answer from what redaction leaves (one from the handle
+# would link a person's registrations), and would identify nothing a client can use.
+JSCONTACT_VERSION = "2.0"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,10 +93,11 @@ def _jcard(v: CardValues) -> list[Any]:
 
 
 def _jscontact(v: CardValues) -> dict[str, Any]:
-    """A Card (RFC 9553). Its address, when it has one, carries every component jCard's adr
-    always carries (street, locality, region, postcode; "" where the registry holds none), so
-    that an element emptied by redaction is emptied, and declared, alike in both formats."""
-    card: dict[str, Any] = {"@type": "Card", "version": "1.0", "uid": "", "name": {"full": v.name}}
+    """A Card (RFC 9553, version 2.0 of RFC 9982). Its address, when it has one, carries every
+    component jCard's adr always carries (street, locality, region, postcode; "" where the
+    registry holds none), so that an element emptied by redaction is emptied, and declared,
+    alike in both formats."""
+    card: dict[str, Any] = {"@type": "Card", "version": JSCONTACT_VERSION, "name": {"full": v.name}}
     if v.org:
         card["organizations"] = {"org": {"name": v.org}}
     if v.has_address:
@@ -104,7 +108,7 @@ def _jscontact(v: CardValues) -> dict[str, Any]:
                 {"kind": "locality", "value": v.city or ""},
                 {"kind": "region", "value": v.state or ""},
                 {"kind": "postcode", "value": v.postal_code or ""},
-            ]
+            ]  # ONE_LINE_ADDRESS components when the street has one line or none
         }
         if v.country:
             address["countryCode"] = v.country.upper()
@@ -118,7 +122,6 @@ def _jscontact(v: CardValues) -> dict[str, Any]:
         card["phones"] = phones
     if v.email:
         card["emails"] = {"email": {"address": v.email}}
-    set_uid(card)
     return card
 
 
@@ -129,19 +132,3 @@ def jscontact_link(uri: str) -> dict[str, Any]:
     """A JSContact `links` map with the URI through which to reach the contact (RFC 8605's
     contact-uri, RFC 9553 Link kind "contact")."""
     return {"contact-uri": {"kind": "contact", "uri": uri}}
-
-
-def set_uid(card: dict[str, Any]) -> None:
-    """Sets the card's `uid` (RFC 9553 requires one): a name-based UUID (version 5, RFC 9562)
-    of everything else the card shows, never of the handle, so it says nothing the card does
-    not (a uid from the handle would link a person's hidden registrations). Redaction sets it
-    again after it hid a value."""
-    card["uid"] = ""
-    digest = hashlib.sha1(
-        UID_NAMESPACE.bytes + orjson.dumps(card), usedforsecurity=False
-    ).hexdigest()
-    variant = "89ab"[int(digest[16], 16) & 3]
-    card["uid"] = (
-        f"urn:uuid:{digest[:8]}-{digest[8:12]}-5{digest[13:16]}-{variant}{digest[17:20]}-"
-        f"{digest[20:32]}"
-    )

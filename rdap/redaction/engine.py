@@ -17,7 +17,7 @@ How a document is redacted for a caller:
    containers on the way (copy-on-write: the full document and other answers share the
    rest); then values are emptied, stripped or removed (removals last, highest index first)
    and the declaration of each op that hid something is appended; the card's format then
-   finishes it (rdap.redaction.formats: the contact form's URI, a JSContact card's uid).
+   finishes it (rdap.redaction.formats: the contact form's URI, no empty JSContact maps).
 
 Measured on a cold lookup (benchmarks/read_path.py, benchmarks/README.md): the compiled trie
 and the memoised declarations each save more than a plain `JsonPath.locate` per op or

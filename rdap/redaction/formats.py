@@ -1,7 +1,7 @@
 """What redaction does to a contact card beyond hiding values, per contact format (rdap.cards):
 where a phone's tel URI sits below its element (a stripped extension is declared there), how the
 contact form's URI is added when a hidden element asks for one (RFC 8605), and how a card is
-finished after values were hidden (a JSContact card: one empty street line, its uid set again).
+finished (a JSContact card: no empty maps, one empty street line).
 
 Each step gets the redacted entity (a copy) and the ids of the containers already copied for
 this answer: anything else may be shared with the full document and other answers, so it is
@@ -46,29 +46,33 @@ def _jscontact_contact_uri(entity: dict[str, Any], uri: str, copied: set[int]) -
         card["links"] = {**(links if type(links) is dict else {}), **cards.jscontact_link(uri)}
 
 
+# The Id maps of a card that removals can leave empty (RFC 9553: a map is never empty).
+_MAPS = ("organizations", "addresses", "phones", "emails")
+
+
 def _jscontact_finish(entity: dict[str, Any], copied: set[int]) -> None:
-    """A card redaction changed (it was copied on the way) loses the maps whose every entry
-    was removed (RFC 9553: a map of Ids is never empty), gets one empty street component for
-    an emptied street of several lines (the number of lines is not shown; jCard empties the
-    whole street to one "") and its uid made again from what it now shows (rdap.cards.set_uid:
-    the builder's uid was made from the values before they were hidden)."""
+    """A card redaction changed (copied on the way) loses the maps whose every entry was
+    removed, and an emptied street of several lines becomes one empty component (the number
+    of lines is not shown; jCard empties the whole street to one "")."""
     card = entity.get(_JSCARD)
     if type(card) is not dict or id(card) not in copied:
         return
-    for name in [k for k, v in card.items() if type(v) is dict and not v and id(v) in copied]:
-        del card[name]
+    for name in _MAPS:
+        if card.get(name) == {}:
+            del card[name]
     addresses = card.get("addresses")
     if type(addresses) is dict and id(addresses) in copied:
         for address in addresses.values():
-            if type(address) is dict and id(address) in copied:
-                _one_empty_street(address)
-    cards.set_uid(card)
+            components = address.get("components") if type(address) is dict else None
+            if (
+                type(components) is list
+                and len(components) > cards.ONE_LINE_ADDRESS
+                and id(components) in copied
+            ):
+                _one_empty_street(address, components)
 
 
-def _one_empty_street(address: dict[str, Any]) -> None:
-    components = address.get("components")
-    if type(components) is not list:
-        return
+def _one_empty_street(address: dict[str, Any], components: list[Any]) -> None:
     kept: list[Any] = []
     seen = False
     for component in components:

@@ -3,11 +3,10 @@ the engine hides, empties and strips at the catalogue's locations in that format
 show the same facts and declare the same elements; every redacted[] path evaluates (with an
 independent RFC 9535 library) in the answer it came with; every JSContact card is valid against
 a JSON Schema written from RFC 9553 (no JSContact implementation is packaged for Python or npm
-here: see docs/decisions.md), and its uid is made from what it shows."""
+here: see docs/decisions.md)."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 from typing import Any
@@ -230,29 +229,16 @@ def test_a_stripped_extension_is_declared_at_the_jscontact_number(record: Domain
     assert tech["jscontact_card"]["phones"]["voice"]["number"] == "tel:+41.225551234;ext=77"
 
 
-def _uid_of(card: dict[str, Any]) -> str:
-    again = copy.deepcopy(card)
-    cards.set_uid(again)
-    return str(again["uid"])
-
-
-def test_every_uid_is_made_from_what_its_card_shows(record: DomainRecord) -> None:
-    """The builder's uid (made from every value) is made again once redaction hid one, so no
-    uid is a fingerprint of hidden data; equal cards share a uid, different ones do not."""
-    uids: dict[str, set[str]] = {}
+def test_cards_are_jscontact_2_without_a_uid(record: DomainRecord) -> None:
+    """JSContact 2.0 (RFC 9982) makes `uid` optional, and our cards carry none: nothing in a
+    card identifies its contact beyond what the answer shows."""
     for who in WHO:
-        for entity in (False, True):
-            _, answer = _both(record, who, entity=entity)
-            for found in _entities(answer):
-                card = found["jscontact_card"]
-                assert card["uid"] == _uid_of(card), (who, found.get("roles"))
-                assert card["uid"].startswith("urn:uuid:")
-                if found.get("roles") == ["registrant"]:
-                    uids.setdefault(who, set()).add(card["uid"])
-    assert uids["staff"] != uids["public"]
-    full = _full(record, cards.JSCONTACT, entity=False).body
-    staff_card = _registrant_card(orjson.loads(orjson.dumps(full)))
-    assert {staff_card["uid"]} == uids["staff"]  # nothing hidden: the builder's uid stands
+        _, answer = _both(record, who)
+        for found in _entities(answer):
+            card = found["jscontact_card"]
+            assert card["@type"] == "Card"
+            assert card["version"] == "2.0"
+            assert "uid" not in card
 
 
 def test_redaction_leaves_the_full_document_as_built(record: DomainRecord) -> None:
