@@ -7,8 +7,10 @@ sample of names and contacts not asked before, once asking for jCard and once fo
 Each format's figure is its
 fastest round in CPU seconds of this process (less disturbed by a busy host than wall time);
 the ratio JSContact / jCard is printed beside them, with the answers' sizes. Then the same
-sample from the answer cache, and through the pipeline without HTTP (read, build, redact,
-write: `lookup()` and `document_json`), where the format is the only difference.
+sample from the answer cache; through the pipeline without HTTP (read, build, redact, write:
+`lookup()` and `document_json`); its stages for the sample's domains from records read once;
+and the floor under any design that writes cards per answer: writing and serializing the
+same cards (the values of every card of those answers) in each format.
 
     python benchmarks/jscontact.py                      # 10k domains, 300 lookups, 7 rounds
     python benchmarks/jscontact.py --db out/lookup-100000-7.sqlite3 --lookups 500
@@ -22,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from harness import benchmark_parser, database, in_process_misses
 
 JCARD = {"Accept": "application/rdap+json"}
@@ -150,6 +153,68 @@ def main() -> None:
         return run
 
     written = fastest({"jcard": pipeline("jcard"), "jscontact": pipeline("jscontact")}, args.rounds)
+
+    # Where the difference is: the stages of the sample's domain answers from records read
+    # once (build, redact, write), and the floor under any design that writes cards per
+    # answer: writing and serializing the same cards in each format (the values every card
+    # of those answers is written from, collected while building).
+    from rdap import cards
+    from rdap import document as doc
+    from rdap.lookup import redact_for
+
+    domains = [p.removeprefix("/domain/") for p in paths if p.startswith("/domain/")]
+    with rt.db.read_connection() as connection:
+        repo = Repository(connection, read_registry_facts(connection))
+        records = [r for r in map(repo.domain, domains) if r is not None]
+    values: list[cards.CardValues] = []
+    write = cards.write
+
+    def collect(contact_format: str, card: cards.CardValues) -> Any:
+        values.append(card)
+        return write(contact_format, card)
+
+    cards.write = collect  # type: ignore[assignment]
+    doc._card.cache_clear()
+    for record in records:
+        doc.domain_document(record, Links("", "", "jcard"))
+    cards.write = write  # type: ignore[assignment]
+    stage_names = ("build", "redact", "write")
+    per_stage: dict[str, dict[str, float]] = {name: {} for name in stage_names}
+
+    def stages(contact_format: str) -> Callable[[int], None]:
+        def run(_number: int) -> None:
+            links = Links("https://rdap.example", "https://rdap.example/x", contact_format)
+            ctx = LookupContext(
+                now=rt.clock(), links=links, contact_uri_template=rt.profile.contact_uri
+            )
+            times = [time.process_time()]
+            built = [doc.domain_document(r, links) for r in records]
+            times.append(time.process_time())
+            redacted = [redact_for(full, Principal(), rt.policy, ctx) for full in built]
+            times.append(time.process_time())
+            for document in redacted:
+                json_bytes(document_json(document, profile=rt.profile, base_url="", request_url=""))
+            times.append(time.process_time())
+            for name, start, end in zip(stage_names, times, times[1:], strict=False):
+                best = per_stage[name].get(contact_format, float("inf"))
+                per_stage[name][contact_format] = min(best, end - start)
+
+        return run
+
+    fastest({"jcard": stages("jcard"), "jscontact": stages("jscontact")}, args.rounds)
+
+    def floor(contact_format: str) -> Callable[[int], None]:
+        def run(_number: int) -> None:
+            for card in values:
+                orjson.dumps(write(contact_format, card))
+
+        return run
+
+    card_floor = fastest({"jcard": floor("jcard"), "jscontact": floor("jscontact")}, args.rounds)
+    card_bytes = {
+        f: sum(len(orjson.dumps(write(f, card))) for card in values) / len(values)
+        for f in ("jcard", "jscontact")
+    }
     count = len(paths)
     served = sum(len(sample) for sample in samples)
     print(
@@ -169,6 +234,22 @@ def main() -> None:
         f"{'pipeline µs/answer':24}{written['jcard'] / count * 1e6:12.1f}"
         f"{written['jscontact'] / count * 1e6:12.1f}"
         f"{written['jscontact'] / written['jcard']:8.3f}"
+    )
+    for name in stage_names:
+        times = per_stage[name]
+        print(
+            f"{'  ' + name + ' µs/domain answer':24}{times['jcard'] / len(records) * 1e6:12.1f}"
+            f"{times['jscontact'] / len(records) * 1e6:12.1f}"
+            f"{times['jscontact'] / times['jcard']:8.3f}"
+        )
+    print(
+        f"{'card write+dump µs':24}{card_floor['jcard'] / len(values) * 1e6:12.2f}"
+        f"{card_floor['jscontact'] / len(values) * 1e6:12.2f}"
+        f"{card_floor['jscontact'] / card_floor['jcard']:8.3f}"
+    )
+    print(
+        f"{'card bytes':24}{card_bytes['jcard']:12.0f}{card_bytes['jscontact']:12.0f}"
+        f"{card_bytes['jscontact'] / card_bytes['jcard']:8.3f}"
     )
     print(
         f"{'bytes/answer':24}{sizes['jcard'] / served:12.0f}{sizes['jscontact'] / served:12.0f}"
