@@ -22,7 +22,8 @@ RDAP_MEDIA_TYPE = "application/rdap+json"
 # What /help says of the formats offered (its rdapConformance also lists "jscontact").
 HELP = (
     "Contact information is given as jCard (vcardArray, RFC 7095) unless the client asks for "
-    "JSContact (RFC 9553, draft-ietf-regext-rdap-jscontact) with the request header "
+    "JSContact (RFC 9553, version 2.0 of RFC 9982, draft-ietf-regext-rdap-jscontact) with the "
+    "request header "
     'Accept: application/rdap+json;exts_list="jscontact". Entities then carry '
     "jscontact_card in place of vcardArray, and each redaction is declared at its place in "
     "the JSContact card."
