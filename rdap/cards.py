@@ -28,11 +28,14 @@ TEL_VALUE = {JCARD: "[3]", JSCONTACT: ".number"}
 # Where an email address sits below the email element's location (RFC 9536 property paths).
 EMAIL_VALUE = {JCARD: "[3]", JSCONTACT: ".address"}
 
-# How many components a JSContact address has whose street has one line or none: the street
-# (kind "name", one component per line, "" when none), locality, region and postcode.
-ONE_LINE_ADDRESS = 4
+# A JSContact address: its street lines (AddressComponent kind "name", one per line, one ""
+# when there is none), then these parts, each "" when the registry holds none (RFC 9553
+# §2.5.1.1 kinds) — the parts a jCard adr always carries.
+ADDRESS_PARTS = (("city", "locality"), ("state", "region"), ("postal_code", "postcode"))
+# How many components an address has whose street has one line or none.
+ONE_LINE_ADDRESS = 1 + len(ADDRESS_PARTS)
 
-# The JSContact version written: 2.0 (RFC 9982, updating RFC 9553), as the draft's examples
+# The JSContact version written: 2.0 (RFC 9982: version 2.0 over RFC 9553), as the draft's examples
 # and ICANN's reference implementation write RDAP cards. Its `uid` is optional and cards carry
 # none: a uid would have to be made per answer from what redaction leaves (one from the handle
 # would link a person's registrations), and would identify nothing a client can use.
@@ -101,15 +104,12 @@ def _jscontact(v: CardValues) -> dict[str, Any]:
     if v.org:
         card["organizations"] = {"org": {"name": v.org}}
     if v.has_address:
-        lines = [{"kind": "name", "value": line} for line in v.street if line]
-        address: dict[str, Any] = {
-            "components": [
-                *(lines or [{"kind": "name", "value": ""}]),
-                {"kind": "locality", "value": v.city or ""},
-                {"kind": "region", "value": v.state or ""},
-                {"kind": "postcode", "value": v.postal_code or ""},
-            ]  # ONE_LINE_ADDRESS components when the street has one line or none
-        }
+        components = [{"kind": "name", "value": line} for line in v.street if line] or [
+            {"kind": "name", "value": ""}
+        ]
+        for field, kind in ADDRESS_PARTS:
+            components.append({"kind": kind, "value": getattr(v, field) or ""})
+        address: dict[str, Any] = {"components": components}
         if v.country:
             address["countryCode"] = v.country.upper()
         card["addresses"] = {"addr": address}

@@ -88,17 +88,16 @@ def _one_empty_street(address: dict[str, Any], components: list[Any]) -> None:
         address["components"] = kept
 
 
+def _steps(
+    contact_format: str,
+    add_contact_uri: Callable[[dict[str, Any], str, set[int]], None],
+    finish: Callable[[dict[str, Any], set[int]], None],
+) -> CardSteps:
+    tel = cards.TEL_VALUE[contact_format]
+    return CardSteps(jsonpath.parse("$" + tel), tel, add_contact_uri, finish)
+
+
 STEPS = {
-    cards.JCARD: CardSteps(
-        jsonpath.parse("$" + cards.TEL_VALUE[cards.JCARD]),
-        cards.TEL_VALUE[cards.JCARD],
-        _jcard_contact_uri,
-        _jcard_finish,
-    ),
-    cards.JSCONTACT: CardSteps(
-        jsonpath.parse("$" + cards.TEL_VALUE[cards.JSCONTACT]),
-        cards.TEL_VALUE[cards.JSCONTACT],
-        _jscontact_contact_uri,
-        _jscontact_finish,
-    ),
+    cards.JCARD: _steps(cards.JCARD, _jcard_contact_uri, _jcard_finish),
+    cards.JSCONTACT: _steps(cards.JSCONTACT, _jscontact_contact_uri, _jscontact_finish),
 }

@@ -36,7 +36,8 @@ class Phone:
 
 @dataclasses.dataclass(frozen=True)
 class Card:
-    """What a jCard says. None: the card has no such property; "": it has one, emptied."""
+    """What a card says, jCard or JSContact. None: the card has no such property; "": it has
+    one, emptied."""
 
     name: str | None = None
     org: str | None = None
@@ -146,7 +147,7 @@ def read_card(entity: Mapping[str, Any]) -> Card:
     jscard = entity.get(JSCONTACT_MEMBER)
     if is_object(jscard):
         return _read_jscontact(jscard)
-    vcard = entity.get("vcardArray")
+    vcard = entity.get(cards.MEMBER[cards.JCARD])
     properties = vcard[1] if is_array(vcard) and len(vcard) > 1 else ()
     values: dict[str, Any] = {}
     for prop in properties if is_array(properties) else ():
@@ -192,7 +193,7 @@ def _read_jscontact(card: Mapping[str, Any]) -> Card:
             if is_object(component) and type(component.get("value")) is str:
                 parts.setdefault(str(component.get("kind")), []).append(component["value"])
         values["street"] = tuple(parts.get("name") or ("",))
-        for field, kind in _COMPONENT_KINDS.items():
+        for field, kind in cards.ADDRESS_PARTS:
             values[field] = (parts.get(kind) or [""])[0]
         values["country"] = _string(address.get("countryCode"))
     for entry in _members(card.get("phones")):
@@ -209,9 +210,6 @@ def _read_jscontact(card: Mapping[str, Any]) -> Card:
             values["contact_uri"] = _string(link.get("uri"))
     return Card(**values)
 
-
-# Card field → JSContact AddressComponent kind (RFC 9553 §2.5.1.1), street lines being "name".
-_COMPONENT_KINDS = {"city": "locality", "state": "region", "postal_code": "postcode"}
 
 _TEXT_PROPERTIES = {"fn": "name", "org": "org", "email": "email", "contact-uri": "contact_uri"}
 

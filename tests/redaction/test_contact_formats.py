@@ -250,6 +250,27 @@ def test_redaction_leaves_the_full_document_as_built(record: DomainRecord) -> No
         assert orjson.dumps(full.body) == before, who
 
 
+def test_registrar_cards_shared_between_answers_stay_as_written(record: DomainRecord) -> None:
+    """A registrar's and its abuse desk's cards are written once and shared by every answer
+    (and request) that shows them: no answer, redacted for any caller in any format, changes
+    them."""
+    for contact_format in cards.FORMATS:
+        member = cards.MEMBER[contact_format]
+        shared = [_full(record, contact_format, entity=False) for _ in range(2)]
+        held = [
+            next(e for e in full.body["entities"] if e.get("roles") == ["registrar"])
+            for full in shared
+        ]
+        assert held[0][member] is held[1][member]  # one card for both documents
+        before = orjson.dumps(held[0])
+        for who, principal in _principals(record).items():
+            for full in shared:
+                _answer(redact(full, principal, POLICY, now=NOW, contact_uri=FORM))
+            registrar = doc.registrar_document(record.registrar, _links(contact_format))
+            _answer(redact(registrar, principal, POLICY, now=NOW, contact_uri=FORM))
+            assert orjson.dumps(held[0]) == before, (contact_format, who)
+
+
 def test_an_address_has_every_component_jcard_has(record: DomainRecord) -> None:
     """No postal code held: the component is there, "" (as in jCard's adr), so emptying it is
     declared alike in both formats."""
