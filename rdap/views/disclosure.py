@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from rdap import audit
 from rdap.disclosure import service
 from rdap.disclosure.schemas import ValidationFailed
 from rdap.paging import page_size
 from rdap.render import rdap_json
-from rdap.runtime import Runtime
+from rdap.views.current import disclosure_operation, runtime
 from rdap.views.identity import identify, principal
 from rdap.views.json_body import read_json
 from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
@@ -28,19 +25,6 @@ JSON = "application/json"
 MAX_BODY = 32 * 1024
 
 
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["rdapd"]
-    return rt
-
-
-@contextlib.contextmanager
-def _operation() -> Iterator[service.Context]:
-    """One transaction on the audit chain, at the runtime clock's time."""
-    rt = _runtime()
-    with audit.writing(rt.db) as session:
-        yield service.Context(session, rt.clock(), rt.sla, rt.policy)
-
-
 def _json(body: dict[str, Any], status: int = 200) -> Response:
     response = Response(orjson.dumps(body), status=status, mimetype=JSON)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -51,7 +35,7 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
 @blueprint.errorhandler(ValidationFailed)
 def _invalid(error: ValidationFailed) -> Response:
     """422 with the RFC 9083 error members and `errors`: field → messages."""
-    body = {**rdap_json.error_json(error, _runtime().profile), "errors": error.errors}
+    body = {**rdap_json.error_json(error, runtime().profile), "errors": error.errors}
     return Response(orjson.dumps(body), status=error.status, mimetype=rdap_json.MEDIA_TYPE)
 
 
@@ -59,7 +43,7 @@ def _invalid(error: ValidationFailed) -> Response:
 @limit_rdap(SEARCH)
 def submit() -> Response:
     body = read_json(MAX_BODY)
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         answer = service.submit(ctx, principal(), body).as_json(base_url())
     response = _json(answer, 201)
     response.headers["Location"] = answer["links"][0]["href"]
@@ -69,10 +53,10 @@ def submit() -> Response:
 @blueprint.get("/disclosure/requests")
 @limit_rdap(LOOKUP)
 def list_requests() -> Response:
-    rt = _runtime()
+    rt = runtime()
     count = page_size(request.args.get("count"), rt.settings.search_page_size)
     filters = service.RequestFilter.parse(request.args)
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         page = service.list_requests(
             ctx,
             principal(),
@@ -96,14 +80,14 @@ def list_requests() -> Response:
 @blueprint.get("/disclosure/requests/<request_id>")
 @limit_rdap(LOOKUP)
 def get_request(request_id: str) -> Response:
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         return _json(service.get_request(ctx, principal(), request_id).as_json(base_url()))
 
 
 @blueprint.post("/disclosure/requests/<request_id>/cancel")
 @limit_rdap(LOOKUP)
 def cancel(request_id: str) -> Response:
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         return _json(service.cancel(ctx, principal(), request_id).as_json(base_url()))
 
 
@@ -111,7 +95,7 @@ def cancel(request_id: str) -> Response:
 @limit_rdap(LOOKUP)
 def provide_information(request_id: str) -> Response:
     body = read_json(MAX_BODY)
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         view = service.provide_information(ctx, principal(), request_id, body)
         return _json(view.as_json(base_url()))
 
@@ -120,7 +104,7 @@ def provide_information(request_id: str) -> Response:
 @limit_rdap(LOOKUP)
 def decide(request_id: str) -> Response:
     body = read_json(MAX_BODY)
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         return _json(service.decide(ctx, principal(), request_id, body).as_json(base_url()))
 
 
@@ -128,7 +112,7 @@ def decide(request_id: str) -> Response:
 @limit_rdap(LOOKUP)
 def reclassify(request_id: str) -> Response:
     body = read_json(MAX_BODY)
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         return _json(service.reclassify(ctx, principal(), request_id, body).as_json(base_url()))
 
 
@@ -136,5 +120,5 @@ def reclassify(request_id: str) -> Response:
 @limit_rdap(LOOKUP)
 def revoke_grant(grant_id: str) -> Response:
     body = read_json(MAX_BODY)
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         return _json(service.revoke_grant(ctx, principal(), grant_id, body).as_json(base_url()))

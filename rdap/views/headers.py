@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, request
 
 from rdap.principal import ANONYMOUS, Principal
-from rdap.runtime import Runtime
+from rdap.views.current import runtime
 from rdap.views.ratelimit import PRINCIPAL_ATTR
 
 # Request headers browsers may send cross-origin, and how long they may remember a preflight
@@ -57,6 +57,6 @@ def caching(response: Response) -> Response:
     elif not cacheable:
         response.headers["Cache-Control"] = "no-store"
     elif "Cache-Control" not in response.headers or response.status_code == 404:
-        rt: Runtime = current_app.extensions["rdapd"]
+        rt = runtime()
         response.headers["Cache-Control"] = f"public, max-age={rt.settings.cache_max_age}"
     return response

@@ -5,21 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from rdap import metrics, migrate
 from rdap.runtime import Runtime
+from rdap.views.current import runtime
 
 blueprint = Blueprint("health", __name__)
 
 JSON = "application/json"
-
-
-def _runtime() -> Runtime:
-    runtime: Runtime = current_app.extensions["rdapd"]
-    return runtime
 
 
 @blueprint.get("/healthz")
@@ -63,14 +59,14 @@ def readyz() -> Response:
     """Ready when the primary answers and its schema is at head. Replicas and Redis are
     reported; when they are down the service still answers (from the primary, counting in
     process), so they do not make it unready."""
-    runtime = _runtime()
-    databases = runtime.db.check()
+    rt = runtime()
+    databases = rt.db.check()
     checks: dict[str, Any] = {
         "database": databases.pop("primary"),
         "replicas": databases,
-        "schema": _schema(runtime),
+        "schema": _schema(rt),
     }
-    redis = _redis(runtime)
+    redis = _redis(rt)
     if redis is not None:
         checks["redis"] = redis
     ready = checks["database"] == "ok" and checks["schema"] == "ok"

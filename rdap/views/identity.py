@@ -10,7 +10,7 @@ from flask import current_app, g, request
 from rdap.auth import authenticate, reject_token_in_query
 from rdap.errors import Unauthorized
 from rdap.principal import ANONYMOUS, PURPOSE_PARAM, Principal, principal_for
-from rdap.runtime import Runtime
+from rdap.views.current import runtime
 from rdap.views.oauth import oauth_state
 from rdap.views.ratelimit import PRINCIPAL_ATTR
 
@@ -29,7 +29,7 @@ def _loopback(address: str | None) -> bool:
 
 def require_tls_for_credentials() -> None:
     """Credentials (bearer tokens, client secrets) travel only over TLS, except on loopback."""
-    rt: Runtime = current_app.extensions["rdapd"]
+    rt = runtime()
     if rt.settings.require_tls and not request.is_secure and not _loopback(request.remote_addr):
         raise Unauthorized("credentials are accepted only over TLS")
 
@@ -37,7 +37,7 @@ def require_tls_for_credentials() -> None:
 def identify() -> None:
     """Who is asking: no credential is the public; a bad credential is a 401, never a fallback."""
     reject_token_in_query(request.args)
-    rt: Runtime = current_app.extensions["rdapd"]
+    rt = runtime()
     header = request.headers.get("Authorization")
     purpose = request.args.get(PURPOSE_PARAM)
     if header is None and purpose is None:

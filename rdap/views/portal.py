@@ -3,15 +3,13 @@ disclosure services, with the same validation, rules and audit as the disclosure
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from flask_wtf.csrf import generate_csrf
 
-from rdap import audit
 from rdap.disclosure import report as reports
 from rdap.disclosure import schemas, service, workflow
 from rdap.document import Links
@@ -22,7 +20,7 @@ from rdap.query import DomainLookup, parse_domain_name
 from rdap.render import charts
 from rdap.render.lookup_page import contact_view, reasons_of
 from rdap.repository import Repository
-from rdap.runtime import Runtime
+from rdap.views.current import disclosure_operation, runtime
 from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url
 from rdap.views.web import page, person_principal, read_form, reader
@@ -32,18 +30,6 @@ blueprint = Blueprint("portal", __name__)
 REQUESTER_ROLES = (REQUESTER, LAW_ENFORCEMENT)
 QUEUE_SIZE = 200  # open requests on the reviewer's page, soonest due first
 STATISTICS_MONTHS = 6
-
-
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["rdapd"]
-    return rt
-
-
-@contextlib.contextmanager
-def _operation() -> Iterator[service.Context]:
-    rt = _runtime()
-    with audit.writing(rt.db) as session:
-        yield service.Context(session, rt.clock(), rt.sla, rt.policy)
 
 
 def _person(roles: tuple[str, ...]) -> Principal:
@@ -69,8 +55,8 @@ def _see_other(path: str) -> Response:
 @limit_rdap(LOOKUP)
 def my_requests() -> Response:
     principal = _person(REQUESTER_ROLES)
-    rt = _runtime()
-    with _operation() as ctx:
+    rt = runtime()
+    with disclosure_operation() as ctx:
         found = service.list_requests(
             ctx,
             principal,
@@ -91,7 +77,7 @@ def my_requests() -> Response:
 def _request_form(
     principal: Principal, form: Mapping[str, Any], errors: Mapping[str, list[str]], status: int
 ) -> Response:
-    rt = _runtime()
+    rt = runtime()
     elements = sorted(service.disclosable_elements(rt.policy, principal.role))
     names = {e: rt.policy.elements[e].name for e in elements}
     return page(
@@ -159,7 +145,7 @@ def submit_request() -> Response:
     read_form()
     body = _body_of(request.form)
     try:
-        with _operation() as ctx:
+        with disclosure_operation() as ctx:
             created = service.submit(ctx, principal, body)
             request_id = created.request.id
     except schemas.ValidationFailed as exc:
@@ -170,7 +156,7 @@ def submit_request() -> Response:
 def _disclosed(principal: Principal, domain: str, purpose: str) -> list[Any]:
     """The domain's contacts as this requester's RDAP answer shows them with the request's
     purpose: the granted elements shown, every other personal element still hidden."""
-    rt = _runtime()
+    rt = runtime()
     stated = person_principal(purpose=purpose)
     name, _ = parse_domain_name(domain)
     ctx = LookupContext(
@@ -195,7 +181,7 @@ def _disclosed(principal: Principal, domain: str, purpose: str) -> list[Any]:
 @limit_rdap(LOOKUP)
 def my_request(request_id: str) -> Response:
     principal = _person(REQUESTER_ROLES)
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         view = service.get_request(ctx, principal, request_id)
         item = view.as_json(base_url())
         grant = view.grant
@@ -216,9 +202,9 @@ def my_request(request_id: str) -> Response:
 @limit_rdap(LOOKUP)
 def queue() -> Response:
     principal = _person((STAFF,))
-    rt = _runtime()
+    rt = runtime()
     items: list[dict[str, Any]] = []
-    with _operation() as ctx:
+    with disclosure_operation() as ctx:
         for status in sorted(workflow.OPEN):
             found = service.list_requests(
                 ctx,
@@ -236,8 +222,8 @@ def queue() -> Response:
 def _review_page(
     principal: Principal, request_id: str, errors: Mapping[str, list[str]], status: int
 ) -> Response:
-    rt = _runtime()
-    with _operation() as ctx:
+    rt = runtime()
+    with disclosure_operation() as ctx:
         item = service.get_request(ctx, principal, request_id).as_json(base_url())
     names = {
         e: rt.policy.elements[e].name for e in item["data_elements"] if e in rt.policy.elements
@@ -282,7 +268,7 @@ def decide(request_id: str) -> Response:
     if form.get("rationale"):
         body["rationale"] = form.get("rationale")
     try:
-        with _operation() as ctx:
+        with disclosure_operation() as ctx:
             service.decide(ctx, principal, request_id, body)
     except schemas.ValidationFailed as exc:
         return _review_page(principal, request_id, exc.errors, 422)
@@ -309,8 +295,8 @@ def _count(report: reports.Report, metric: str, group: str) -> int:
 @limit_rdap(LOOKUP)
 def statistics() -> Response:
     _person((STAFF,))
-    rt = _runtime()
-    with _operation() as ctx:
+    rt = runtime()
+    with disclosure_operation() as ctx:
         months = _months(ctx.now, STATISTICS_MONTHS)
         monthly = [reports.monthly_report(ctx.session, m, sla=rt.sla) for m in months]
     sla_hours = {

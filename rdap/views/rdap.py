@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from rdap import metrics
 from rdap import query as q
@@ -16,9 +16,9 @@ from rdap.principal import Principal
 from rdap.redaction import RedactedDocument
 from rdap.render import contact_format, rdap_json
 from rdap.repository import RegistryFacts, Repository, read_registry_facts
-from rdap.runtime import Runtime
 from rdap.search import run_search
 from rdap.views import web
+from rdap.views.current import runtime
 from rdap.views.identity import identify, principal
 from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
 from rdap.views.urls import base_url, request_url
@@ -27,11 +27,6 @@ blueprint = Blueprint("rdap", __name__)
 blueprint.before_request(identify)
 
 MAX_PATH_LENGTH = 2048
-
-
-def runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["rdapd"]
-    return rt
 
 
 def context() -> LookupContext:

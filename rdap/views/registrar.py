@@ -7,11 +7,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from rdap import accuracy_report, complaints, relay
 from rdap.paging import CursorCodec, page_size
-from rdap.runtime import Runtime
+from rdap.views.current import runtime
 from rdap.views.identity import identify, principal
 from rdap.views.json_body import read_json
 from rdap.views.ratelimit import LOOKUP, SEARCH, limit_rdap
@@ -24,13 +24,8 @@ JSON = "application/json"
 MAX_BODY = 16 * 1024
 
 
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["rdapd"]
-    return rt
-
-
 def _codec(purpose: str) -> CursorCodec:
-    return _runtime().cursors(purpose)
+    return runtime().cursors(purpose)
 
 
 def _now() -> dt.datetime:
@@ -45,7 +40,7 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
 
 def _page_args() -> tuple[int, str | None]:
     raw_count = request.args.get("count", request.args.get("limit"))
-    return page_size(raw_count, _runtime().settings.search_page_size), request.args.get("cursor")
+    return page_size(raw_count, runtime().settings.search_page_size), request.args.get("cursor")
 
 
 def _next_href(path: str, count: int, cursor: str | None) -> str | None:
@@ -58,7 +53,7 @@ def _next_href(path: str, count: int, cursor: str | None) -> str | None:
 @limit_rdap(SEARCH)
 def accuracy() -> Response:
     count, cursor = _page_args()
-    rt = _runtime()
+    rt = runtime()
     with rt.db.read_connection() as connection:
         page = accuracy_report.accuracy_report(
             connection,
@@ -110,7 +105,7 @@ def complaint_guide() -> Response:
 @limit_rdap(SEARCH)
 def submit_complaint() -> Response:
     body = read_json(MAX_BODY)
-    with _runtime().db.session_scope() as session:
+    with runtime().db.session_scope() as session:
         complaint = complaints.submit(session, body, now=_now())
         answer = complaints.status_json(complaint)
     status_url = f"{base_url()}/complaints/{answer['id']}"
@@ -123,7 +118,7 @@ def submit_complaint() -> Response:
 @blueprint.get("/complaints/<complaint_id>")
 @limit_rdap(LOOKUP)
 def complaint_status(complaint_id: str) -> Response:
-    with _runtime().db.read_scope() as session:
+    with runtime().db.read_scope() as session:
         return _json(complaints.status_json(complaints.status(session, complaint_id)))
 
 
@@ -131,11 +126,11 @@ def complaint_status(complaint_id: str) -> Response:
 @limit_rdap(LOOKUP)
 def list_complaints() -> Response:
     count, cursor = _page_args()
-    with _runtime().db.read_scope() as session:
+    with runtime().db.read_scope() as session:
         page = complaints.list_complaints(
             session,
             principal(),
-            policy=_runtime().policy,
+            policy=runtime().policy,
             now=_now(),
             count=count,
             cursor=cursor,
@@ -149,9 +144,9 @@ def list_complaints() -> Response:
 @limit_rdap(LOOKUP)
 def close_complaint(complaint_id: str) -> Response:
     body = read_json(MAX_BODY)
-    with _runtime().db.session_scope() as session:
+    with runtime().db.session_scope() as session:
         closed = complaints.close(
-            session, principal(), complaint_id, body, policy=_runtime().policy, now=_now()
+            session, principal(), complaint_id, body, policy=runtime().policy, now=_now()
         )
         return _json(closed.as_json())
 
@@ -160,7 +155,7 @@ def close_complaint(complaint_id: str) -> Response:
 @limit_rdap(LOOKUP)
 def queued_messages() -> Response:
     """Contact-form messages for the contacts of the caller's domains, to forward."""
-    with _runtime().db.read_scope() as session:
+    with runtime().db.read_scope() as session:
         found = [relay.as_json(m) for m in relay.queued(session, principal())]
     return _json({"messages": found, "count": len(found)})
 
@@ -168,6 +163,6 @@ def queued_messages() -> Response:
 @blueprint.post("/registrar/messages/<message_id>/relayed")
 @limit_rdap(LOOKUP)
 def message_relayed(message_id: str) -> Response:
-    with _runtime().db.session_scope() as session:
+    with runtime().db.session_scope() as session:
         done = relay.mark_relayed(session, principal(), message_id, now=_now())
         return _json(relay.as_json(done))

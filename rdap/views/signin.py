@@ -23,7 +23,7 @@ from rdap.auth import authenticate
 from rdap.errors import QueryError, Unauthorized
 from rdap.oauth import codes
 from rdap.ratelimit import auth_failure_keys
-from rdap.runtime import Runtime
+from rdap.views.current import runtime
 from rdap.views.identity import require_tls_for_credentials
 from rdap.views.oauth import oauth_state
 from rdap.views.ratelimit import ratelimits, refusal
@@ -45,11 +45,6 @@ OAUTH_PARAMS = (
     "code_challenge",
     "code_challenge_method",
 )
-
-
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["rdapd"]
-    return rt
 
 
 def _now() -> dt.datetime:
@@ -137,7 +132,7 @@ def authorize() -> Response:
         raise refusal(verdict)
     state = oauth_state(current_app)
     try:
-        with _runtime().db.session_scope() as db_session:
+        with runtime().db.session_scope() as db_session:
             person = people.sign_in(
                 db_session,
                 username=username,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from html import escape
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from rdap.errors import NotFound
-from rdap.runtime import Runtime
+from rdap.views.current import runtime
 
 blueprint = Blueprint("terms", __name__)
 
@@ -31,7 +31,7 @@ def _text(title: str, paragraphs: tuple[str, ...]) -> str:
 
 @blueprint.get("/terms")
 def terms() -> Response:
-    rt: Runtime = current_app.extensions["rdapd"]
+    rt = runtime()
     profile = rt.profile
     if not profile.terms:
         raise NotFound("this service publishes no terms of service here")

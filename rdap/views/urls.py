@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import current_app, request
+from flask import request
 
 from rdap.errors import QueryError
-from rdap.runtime import Runtime
+from rdap.views.current import runtime
 
 # Characters left as they are when the request's path and query are written into a URI.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def _settings_base() -> str:
-    rt: Runtime = current_app.extensions["rdapd"]
+    rt = runtime()
     return rt.settings.base_url.rstrip("/")
 
 
@@ -58,7 +58,7 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
 
 def check_host() -> None:
     """Refuse a request whose Host this service was not configured to answer to (400)."""
-    rt: Runtime = current_app.extensions["rdapd"]
+    rt = runtime()
     allowed = rt.settings.trusted_hosts
     if allowed is not None and not host_allowed(request.host, allowed):
         raise QueryError("this server does not answer to the host named in the request")

@@ -28,6 +28,7 @@ from rdap.render.contacts import ContactReader
 from rdap.render.html import MEDIA_TYPE, NavItem, Pages, Site
 from rdap.render.lookup_page import Chrome, LookupPage, search_rows
 from rdap.runtime import Runtime
+from rdap.views.current import runtime
 from rdap.views.identity import identify
 from rdap.views.ratelimit import LOOKUP, PRINCIPAL_ATTR, SEARCH, limit_rdap
 from rdap.views.urls import base_url, request_url
@@ -113,7 +114,7 @@ def _session_principal(purpose: str | None = None) -> Principal:
         client_id=held["client_id"],
     )
     try:
-        with _runtime().db.read_connection() as connection:
+        with runtime().db.read_connection() as connection:
             return principal_for(claims, purpose=purpose, connection=connection)
     except Unauthorized:
         session.pop(SESSION_KEY, None)
@@ -137,11 +138,6 @@ def identify_person() -> None:
 
 
 blueprint.before_request(identify_person)
-
-
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["rdapd"]
-    return rt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -360,7 +356,7 @@ def search() -> Response:
 @blueprint.get("/disclosure-policy")
 @limit_rdap(LOOKUP)
 def disclosure_policy() -> Response:
-    rt = _runtime()
+    rt = runtime()
     sla = rt.sla
     process = describe(
         rt.profile,
@@ -451,7 +447,7 @@ def read_form() -> Mapping[str, str]:
 def send_contact() -> Response:
     form = read_form()
     try:
-        with _runtime().db.session_scope() as session:
+        with runtime().db.session_scope() as session:
             message = relay.submit(session, form, now=dt.datetime.now(dt.UTC))
             sent = {"domain": message.domain, "role": message.role}
     except relay.MessageInvalid as exc:
@@ -517,7 +513,7 @@ def send_complaint() -> Response:
         "reporterEmail": request.form.get("reporterEmail") or None,
     }
     try:
-        with _runtime().db.session_scope() as db_session:
+        with runtime().db.session_scope() as db_session:
             complaint = complaints.submit(db_session, body, now=dt.datetime.now(dt.UTC))
             sent = {"domain": complaint.domain, "id": complaint.id}
     except (QueryError, NotFound) as exc:
