@@ -40,6 +40,24 @@ def registrar(db: Database) -> Registrar:
 MakeClient = Callable[..., tuple[str, str]]
 
 
+def bind_to_deposit_registrar(db: Database, make_client: MakeClient) -> tuple[str, str, int]:
+    """A registrar client bound to the first registrar of an imported deposit (not the
+    fixture's "reg-a"): (client id, secret, the registrar's row id)."""
+    from sqlalchemy import select
+
+    from rdap.models import OAuthClient
+
+    client_id, secret = make_client(role="registrar")
+    with db.session_scope() as session:
+        sponsor = session.scalars(
+            select(Registrar).where(Registrar.client_id != "reg-a").order_by(Registrar.id)
+        ).first()
+        assert sponsor is not None
+        row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one()
+        row.registrar_id = sponsor.id
+        return client_id, secret, sponsor.id
+
+
 @pytest.fixture
 def make_client(db: Database, registrar: Registrar) -> MakeClient:
     """Create a client; returns (client_id, secret). Requester and law-enforcement clients act

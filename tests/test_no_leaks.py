@@ -32,7 +32,7 @@ from rdap.models import (
 )
 from tests.disclosure_fixtures import context
 from tests.live_whois import BASE_URL, live_whois, query
-from tests.oauth_fixtures import MakeClient
+from tests.oauth_fixtures import MakeClient, bind_to_deposit_registrar
 from tests.snapshot import Snapshot, built_once, restored
 from tests.web.signing import accreditation, create, finish, sign_in
 
@@ -220,16 +220,11 @@ def test_people_signed_in_without_grants_see_no_hidden_marker(  # type: ignore[n
 def _sponsor_token(db: Database, make_client: MakeClient, token_for) -> tuple[str, set[str]]:  # type: ignore[no-untyped-def]
     """A token of a registrar client bound to a registrar of the deposit, and the handles of
     the contacts that registrar may see (its own, and those of its domains)."""
+    client_id, secret, sponsor = bind_to_deposit_registrar(db, make_client)
     with db.session_scope() as session:
-        sponsor = session.scalars(
-            select(Registrar).where(Registrar.client_id != "reg-a").order_by(Registrar.id)
-        ).first()
-        assert sponsor is not None
-        own_domains = set(
-            session.scalars(select(Domain.id).where(Domain.registrar_id == sponsor.id))
-        )
+        own_domains = set(session.scalars(select(Domain.id).where(Domain.registrar_id == sponsor)))
         own_handles = set(
-            session.scalars(select(Contact.handle).where(Contact.registrar_id == sponsor.id))
+            session.scalars(select(Contact.handle).where(Contact.registrar_id == sponsor))
         )
         own_handles |= set(
             session.scalars(
@@ -245,11 +240,6 @@ def _sponsor_token(db: Database, make_client: MakeClient, token_for) -> tuple[st
                 .where(DomainContact.domain_id.in_(own_domains))
             )
         )
-        from rdap.models import OAuthClient
-
-        client_id, secret = make_client(role="registrar")
-        row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one()
-        row.registrar_id = sponsor.id
     return token_for(client_id, secret), own_handles
 
 
@@ -535,21 +525,6 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
     return f"{response.status}\n{response.headers}\n{response.get_data(as_text=True)}"
 
 
-def _bind_registrar_client(db: Database, make_client: MakeClient) -> tuple[str, str, int]:
-    """A registrar client bound to the deposit's first real registrar: (id, secret, row id)."""
-    from rdap.models import OAuthClient
-
-    client_id, secret = make_client(role="registrar")
-    with db.session_scope() as session:
-        sponsor = session.scalars(
-            select(Registrar).where(Registrar.client_id != "reg-a").order_by(Registrar.id)
-        ).first()
-        assert sponsor is not None
-        row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one()
-        row.registrar_id = sponsor.id
-        return client_id, secret, sponsor.id
-
-
 @pytest.mark.parametrize("role", ["public", "requester", "law-enforcement", "registrar", "staff"])
 def test_registrar_api_shows_each_role_only_its_own(  # type: ignore[no-untyped-def]
     client, db, marked, make_client: MakeClient, token_for, role
@@ -559,7 +534,7 @@ def test_registrar_api_shows_each_role_only_its_own(  # type: ignore[no-untyped-
     own_registrar = None
     headers: dict[str, str] = {}
     if role == "registrar":
-        client_id, secret, own_registrar = _bind_registrar_client(db, make_client)
+        client_id, secret, own_registrar = bind_to_deposit_registrar(db, make_client)
         headers = {"Authorization": f"Bearer {token_for(client_id, secret)}"}
     elif role != "public":
         headers = {"Authorization": f"Bearer {token_for(*make_client(role=role, purposes=()))}"}

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from rdap.db import Database
 from rdap.escrow.generator import generate_deposit
 from rdap.escrow.loader import import_deposit
-from rdap.models import Contact, Domain, Host, OAuthClient, Registrar
+from rdap.models import Contact, Domain, Host, Registrar
 from rdap.render.contacts import Card, read_card
 from rdap.settings import PROJECT_ROOT
 from tests import redacted_paths
-from tests.oauth_fixtures import MakeClient
+from tests.oauth_fixtures import MakeClient, bind_to_deposit_registrar
 from tests.snapshot import Snapshot, built_once, restored
 
 SCHEMA = jsonschema.Draft202012Validator(
@@ -76,19 +76,6 @@ def paths(db: Database, _generated: Snapshot[None]) -> list[str]:
     ]
 
 
-def _sponsor(db: Database, make_client: MakeClient) -> tuple[str, str]:
-    """A registrar client bound to the first registrar of the deposit."""
-    client_id, secret = make_client(role="registrar")
-    with db.session_scope() as session:
-        sponsor = session.scalars(
-            select(Registrar).where(Registrar.client_id != "reg-a").order_by(Registrar.id)
-        ).first()
-        assert sponsor is not None
-        row = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).one()
-        row.registrar_id = sponsor.id
-    return client_id, secret
-
-
 @pytest.fixture
 def callers(
     db: Database,
@@ -102,7 +89,7 @@ def callers(
         "requester": make_client(role="requester"),
         "law-enforcement": make_client(role="law-enforcement"),
         "registrar (no domains)": make_client(role="registrar"),
-        "registrar (sponsor)": _sponsor(db, make_client),
+        "registrar (sponsor)": bind_to_deposit_registrar(db, make_client)[:2],
         "staff": make_client(role="staff", purposes=()),
     }
     return {
