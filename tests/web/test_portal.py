@@ -4,7 +4,6 @@ sees exactly the approved elements; the pages call the disclosure services."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pyotp
@@ -14,30 +13,12 @@ from sqlalchemy import select
 from rdap.db import Database
 from rdap.escrow.commands import load_demo
 from rdap.models import Domain
-from tests.web.signing import BROWSER, create, finish, sign_in, token_of
+from tests.web.signing import BROWSER, accreditation, create, finish, sign_in, token_of
 
 
 @pytest.fixture
 def people(app, db: Database) -> dict:  # type: ignore[no-untyped-def, type-arg]
     load_demo(db, tld="post", size=12, seed=5)
-    runner = app.test_cli_runner()
-    made = runner.invoke(
-        args=[
-            "accreditation",
-            "create",
-            "--org",
-            "IP Firm AG",
-            "--type",
-            "ip",
-            "--jurisdiction",
-            "CH",
-            "--purposes",
-            "legalActions",
-            "--json",
-        ]
-    )
-    assert made.exit_code == 0, made.output
-    accreditation = json.loads(made.output)["accreditation_id"]
     requester = create(
         app,
         "--username",
@@ -47,7 +28,7 @@ def people(app, db: Database) -> dict:  # type: ignore[no-untyped-def, type-arg]
         "--role",
         "requester",
         "--accreditation",
-        accreditation,
+        accreditation(app),
     )
     staff = create(
         app, "--username", "rita@registry.example", "--name", "Rita Reviewer", "--role", "staff"
