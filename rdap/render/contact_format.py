@@ -13,10 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rdap import cards
-from rdap.cards import FORMATS, JCARD, JSCONTACT
+from rdap.cards import FORMATS, JCARD
 from rdap.redaction import Policy
-
-__all__ = ["FORMATS", "HELP", "JCARD", "JSCONTACT", "property_mappings", "requested"]
 
 RDAP_MEDIA_TYPE = "application/rdap+json"
 # What /help says of the formats offered (its rdapConformance also lists "jscontact").

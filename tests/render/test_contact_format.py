@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rdap import cards
 from rdap.render import contact_format
 from rdap.render.contact_format import requested
 
@@ -25,7 +26,7 @@ from rdap.render.contact_format import requested
 )
 def test_the_format_is_asked_for_in_the_accept_header(accept: str | None, wanted: str) -> None:
     assert requested(accept) == wanted
-    assert wanted in contact_format.FORMATS
+    assert wanted in cards.FORMATS
 
 
 def test_reverse_search_paths_come_from_the_catalogue_in_each_format() -> None:
