@@ -1042,6 +1042,18 @@ class _Registry:
 # --- the deposit: records as RFC 8909/9022 XML -----------------------------------------------
 
 
+def _xml_address(w: Callable[[str], object], ns: str, a: p.Address) -> None:
+    """The inside of an EPP addr element (street lines, city, sp, pc, cc) in namespace `ns`."""
+    for street in a.street:
+        w(f"<{ns}:street>{_x(street)}</{ns}:street>\n")
+    w(f"<{ns}:city>{_x(a.city or '')}</{ns}:city>\n")
+    if a.state:
+        w(f"<{ns}:sp>{_x(a.state)}</{ns}:sp>\n")
+    if a.postal_code:
+        w(f"<{ns}:pc>{_x(a.postal_code)}</{ns}:pc>\n")
+    w(f"<{ns}:cc>{a.country}</{ns}:cc>\n")
+
+
 def _xml_registrar(w: Callable[[str], object], r: p.RegistrarRecord) -> None:
     w(f"<rdeRegistrar:registrar>\n<rdeRegistrar:id>{r.client_id}</rdeRegistrar:id>\n")
     w(f"<rdeRegistrar:name>{_x(r.name)}</rdeRegistrar:name>\n")
@@ -1050,14 +1062,7 @@ def _xml_registrar(w: Callable[[str], object], r: p.RegistrarRecord) -> None:
     if r.address is not None:
         a = r.address
         w('<rdeRegistrar:postalInfo type="int">\n<rdeRegistrar:addr>\n')
-        for street in a.street:
-            w(f"<rdeRegistrar:street>{_x(street)}</rdeRegistrar:street>\n")
-        w(f"<rdeRegistrar:city>{_x(a.city or '')}</rdeRegistrar:city>\n")
-        if a.state:
-            w(f"<rdeRegistrar:sp>{_x(a.state)}</rdeRegistrar:sp>\n")
-        if a.postal_code:
-            w(f"<rdeRegistrar:pc>{_x(a.postal_code)}</rdeRegistrar:pc>\n")
-        w(f"<rdeRegistrar:cc>{a.country}</rdeRegistrar:cc>\n")
+        _xml_address(w, "rdeRegistrar", a)
         w("</rdeRegistrar:addr>\n</rdeRegistrar:postalInfo>\n")
     if r.voice is not None:
         w(f"<rdeRegistrar:voice>{r.voice.number}</rdeRegistrar:voice>\n")
@@ -1103,14 +1108,8 @@ def _xml_contact(w: Callable[[str], object], c: p.ContactRecord) -> None:
         if info.org:
             w(f"<contact:org>{_x(info.org)}</contact:org>\n")
         w("<contact:addr>\n")
-        for street in a.street:
-            w(f"<contact:street>{_x(street)}</contact:street>\n")
-        w(f"<contact:city>{_x(a.city or '')}</contact:city>\n")
-        if a.state:
-            w(f"<contact:sp>{_x(a.state)}</contact:sp>\n")
-        if a.postal_code:
-            w(f"<contact:pc>{_x(a.postal_code)}</contact:pc>\n")
-        w(f"<contact:cc>{a.country}</contact:cc>\n</contact:addr>\n</rdeContact:postalInfo>\n")
+        _xml_address(w, "contact", a)
+        w("</contact:addr>\n</rdeContact:postalInfo>\n")
     if c.voice is not None:
         ext = f' x="{c.voice.ext}"' if c.voice.ext else ""
         w(f"<rdeContact:voice{ext}>{c.voice.number}</rdeContact:voice>\n")
