@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import contextlib
 import dataclasses
@@ -24,6 +23,7 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import bindparam, exists, select
 
+from rdap import b64url
 from rdap.db import Database
 from rdap.errors import QueryError, Unauthorized
 from rdap.models import OAuthClient, RevokedToken
@@ -141,7 +141,7 @@ def _unsafe_alg(alg: str) -> bool:
 
 def _b64json(segment: str) -> dict[str, Any]:
     try:
-        value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        value = json.loads(b64url.decode(segment))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidToken("malformed token") from exc
     if not isinstance(value, dict):

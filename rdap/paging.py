@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime as dt
 import hashlib
@@ -12,18 +11,11 @@ from typing import Any
 
 import orjson
 
+from rdap import b64url
 from rdap.errors import QueryError
 
 MAX_CURSOR_LENGTH = 2048
 CURSOR_TTL = dt.timedelta(hours=1)
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class CursorCodec:
@@ -49,7 +41,7 @@ class CursorCodec:
     ) -> str:
         expires = int(((now or _utcnow()) + self.ttl).timestamp())
         payload = orjson.dumps({"p": self.purpose, "s": scope, "k": dict(position), "e": expires})
-        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+        return f"{b64url.encode(payload)}.{b64url.encode(self._mac(payload))}"
 
     def decode(self, cursor: str, scope: str, *, now: dt.datetime | None = None) -> dict[str, Any]:
         invalid = QueryError(
@@ -59,7 +51,7 @@ class CursorCodec:
             raise invalid
         body, mac = cursor.split(".")
         try:
-            payload, signature = _unb64(body), _unb64(mac)
+            payload, signature = b64url.decode(body), b64url.decode(mac)
         except (binascii.Error, ValueError):
             raise invalid from None
         if not hmac.compare_digest(signature, self._mac(payload)):

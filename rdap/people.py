@@ -3,7 +3,6 @@ passwords (scrypt), the TOTP second factor (RFC 6238, pyotp) staff must use, and
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import hashlib
@@ -14,6 +13,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rdap import b64url
 from rdap.models import OAuthClient, Person
 from rdap.models.client import ACTIVE as CLIENT_ACTIVE
 from rdap.models.person import ACTIVE, DISABLED
@@ -37,19 +37,11 @@ class PersonError(ValueError):
     """A management request was refused; the message is fit for a terminal."""
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, maxmem=2**26, **_SCRYPT)
     n, r, p = _SCRYPT["n"], _SCRYPT["r"], _SCRYPT["p"]
-    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+    return f"scrypt${n}${r}${p}${b64url.encode(salt)}${b64url.encode(digest)}"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -59,7 +51,7 @@ def verify_password(password: str, stored: str) -> bool:
             return False
         candidate = hashlib.scrypt(
             password.encode(),
-            salt=_unb64(salt),
+            salt=b64url.decode(salt),
             n=int(n),
             r=int(r),
             p=int(p),
@@ -68,7 +60,7 @@ def verify_password(password: str, stored: str) -> bool:
         )
     except ValueError:
         return False
-    return hmac.compare_digest(candidate, _unb64(digest))
+    return hmac.compare_digest(candidate, b64url.decode(digest))
 
 
 # What an unknown username is checked against, so it costs what a wrong password costs.

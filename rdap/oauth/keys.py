@@ -8,7 +8,6 @@ stored in the clear and published as a JWKS; verifying a token needs no decrypti
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -23,6 +22,7 @@ from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from rdap import b64url
 from rdap.instance import key_encryption_key
 from rdap.models import SigningKey
 from rdap.settings import Settings
@@ -34,14 +34,6 @@ _HKDF_INFO = b"rdapd oauth signing keys v1"
 
 class KeyUnavailable(RuntimeError):
     """The active signing key cannot be decrypted with this server's key-encryption key."""
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class KeySealer:
@@ -63,7 +55,9 @@ class KeySealer:
     def seal(self, kid: str, private_jwk: str) -> str:
         nonce = secrets.token_bytes(12)
         sealed = self._aead.encrypt(nonce, private_jwk.encode(), kid.encode())
-        return ".".join((SEALED_FORMAT, self.fingerprint, _b64(nonce), _b64(sealed)))
+        return ".".join(
+            (SEALED_FORMAT, self.fingerprint, b64url.encode(nonce), b64url.encode(sealed))
+        )
 
     def open(self, kid: str, sealed: str) -> str:
         try:
@@ -79,7 +73,9 @@ class KeySealer:
                 " the same RDAP_KEY_ENCRYPTION_KEY"
             )
         try:
-            return self._aead.decrypt(_unb64(nonce), _unb64(ciphertext), kid.encode()).decode()
+            return self._aead.decrypt(
+                b64url.decode(nonce), b64url.decode(ciphertext), kid.encode()
+            ).decode()
         except (InvalidTag, ValueError):
             raise KeyUnavailable(f"signing key {kid} does not decrypt (altered?)") from None
 

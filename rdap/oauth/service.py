@@ -22,6 +22,7 @@ from joserfc import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rdap import b64url
 from rdap.db import Database
 from rdap.models import OAuthClient, Registrar, RevokedToken
 from rdap.models.client import ACTIVE, CLIENT_ROLES, REVOKED
@@ -54,17 +55,9 @@ class ClientError(ValueError):
 # --- secrets ------------------------------------------------------------------------------------
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def hash_secret(secret: str) -> str:
     """The stored form of a client secret: `sha256$<digest, base64url>`."""
-    return f"{SECRET_SCHEME}${_b64(hashlib.sha256(secret.encode()).digest())}"
+    return f"{SECRET_SCHEME}${b64url.encode(hashlib.sha256(secret.encode()).digest())}"
 
 
 def verify_secret(secret: str, stored: str) -> bool:
@@ -72,16 +65,16 @@ def verify_secret(secret: str, stored: str) -> bool:
     scheme, _, rest = stored.partition("$")
     if scheme == SECRET_SCHEME:
         candidate = hashlib.sha256(secret.encode()).digest()
-        return hmac.compare_digest(candidate, _unb64(rest))
+        return hmac.compare_digest(candidate, b64url.decode(rest))
     if scheme == _LEGACY_SCRYPT:
         try:
             n, r, p, salt, digest = rest.split("$")
             candidate = hashlib.scrypt(
-                secret.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=32
+                secret.encode(), salt=b64url.decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
             )
         except ValueError:
             return False
-        return hmac.compare_digest(candidate, _unb64(digest))
+        return hmac.compare_digest(candidate, b64url.decode(digest))
     return False
 
 

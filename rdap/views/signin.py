@@ -4,7 +4,6 @@ a TOTP code; the session (a signed cookie) then holds the verified token's claim
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import logging
@@ -18,7 +17,7 @@ from flask import Blueprint, Response, current_app, request, session
 from flask_wtf.csrf import generate_csrf
 from werkzeug.test import EnvironBuilder
 
-from rdap import people
+from rdap import b64url, people
 from rdap.auth import authenticate
 from rdap.errors import QueryError, Unauthorized
 from rdap.oauth import codes
@@ -53,7 +52,7 @@ def _now() -> dt.datetime:
 
 def _s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return b64url.encode(digest)
 
 
 # --- the flow ----------------------------------------------------------------------------------
