@@ -58,11 +58,13 @@ class ReplicaBehind(SQLAlchemyError):
 
 # Replication lag in seconds as the replica itself can tell it, without privileges: none while
 # its WAL receiver runs and everything received is replayed, else the age of the last replayed
-# transaction (an idle primary with a live receiver therefore never looks behind).
+# transaction (an idle primary with a live receiver therefore never looks behind). "Replayed"
+# is <=, not =: a restarted receiver reports the start of the WAL segment it streams from, which
+# lies before what was already replayed until the primary writes again.
 REPLICA_LAG_SQL = """
 SELECT CASE
   WHEN NOT pg_is_in_recovery() THEN 0.0
-  WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
+  WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn()
        AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE pid IS NOT NULL) THEN 0.0
   ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, 1e9)
 END

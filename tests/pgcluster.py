@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 
@@ -136,7 +137,24 @@ class Cluster:
             "-X",
             "stream",
         )
-        return standby.start()
+        standby.start()
+        standby.wait_until_streaming()
+        return standby
+
+    def wait_until_streaming(self, timeout: float = 30.0) -> None:
+        """Wait until this replica's WAL receiver is connected to its primary (`pg_ctl -w`
+        returns once the server accepts connections, which can be before that)."""
+        dsn = f"host=127.0.0.1 port={self.port} user=rdapd dbname=postgres"
+        query = "SELECT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')"
+        deadline = time.monotonic() + timeout
+        while True:
+            with psycopg.connect(dsn, autocommit=True) as connection:
+                row = connection.execute(query).fetchone()
+            if row and row[0]:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"replica on port {self.port} is not streaming")
+            time.sleep(0.1)
 
     def _postmaster(self) -> int:
         return int((self.data / "postmaster.pid").read_text().split()[0])

@@ -172,8 +172,30 @@ def test_a_stopped_replica_is_skipped(tmp_path: Path, primary: Cluster, replica:
             assert "unreachable" in db.check()[db.replicas[0].name]
         finally:
             replica.start()
+            replica.wait_until_streaming()
         db.replicas[0].skipped_until = 0.0  # do not wait out the retry interval
         wait_for(lambda: _in_recovery(db))
+    finally:
+        db.dispose()
+
+
+def test_a_restarted_replica_of_an_idle_primary_is_not_behind(
+    primary: Cluster, replica: Cluster
+) -> None:
+    # After a restart the receiver reports the start of the WAL segment it streams from, before
+    # what the replica already replayed; until the primary writes again that is not lag.
+    db = Database(primary.url, [replica.url], timeout=TIMEOUT, max_lag=1.0)
+    try:
+        with db.session_scope() as session:  # something replayed in the middle of a segment
+            session.execute(text("CREATE TABLE IF NOT EXISTS restart_marker (n int)"))
+        wait_for(lambda: db.check()[db.replicas[0].name] == "ok")
+        replica.stop()
+        replica.start()
+        replica.wait_until_streaming()
+        time.sleep(1.5)  # the last replayed transaction is now older than max_lag
+        assert db.check()[db.replicas[0].name] == "ok"
+        db.replicas[0].skipped_until = 0.0
+        assert _in_recovery(db)
     finally:
         db.dispose()
 
