@@ -57,8 +57,14 @@ class Cluster:
         self.bin = pg_bin()
 
     @property
+    def dsn(self) -> str:
+        """The libpq connection URI (psycopg)."""
+        return f"postgresql://rdapd@127.0.0.1:{self.port}/postgres"
+
+    @property
     def url(self) -> str:
-        return f"postgresql+psycopg://rdapd@127.0.0.1:{self.port}/postgres"
+        """The same, as a SQLAlchemy URL."""
+        return self.dsn.replace("postgresql://", "postgresql+psycopg://", 1)
 
     def _run(self, *args: str) -> None:
         result = subprocess.run(
@@ -144,11 +150,10 @@ class Cluster:
     def wait_until_streaming(self, timeout: float = 30.0) -> None:
         """Wait until this replica's WAL receiver is connected to its primary (`pg_ctl -w`
         returns once the server accepts connections, which can be before that)."""
-        dsn = f"host=127.0.0.1 port={self.port} user=rdapd dbname=postgres"
         query = "SELECT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')"
         deadline = time.monotonic() + timeout
         while True:
-            with psycopg.connect(dsn, autocommit=True) as connection:
+            with psycopg.connect(self.dsn, autocommit=True) as connection:
                 row = connection.execute(query).fetchone()
             if row and row[0]:
                 return
